@@ -1,0 +1,64 @@
+//! # overlay-conformance
+//!
+//! The link between models and implementations. Today it holds the part
+//! that needs only the models: every committed trace under `traces/` is
+//! replayed against the model it names (see `tests/replay_traces.rs`).
+//! Refinement mappings from implementation state to model state join it
+//! with the first implementation.
+
+use std::path::{Path, PathBuf};
+
+use overlay_models::registry;
+use overlay_models::trace::{self, Trace};
+
+/// The repository's `traces/` folder.
+pub fn traces_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("traces")
+}
+
+/// Every `*.itf.json` under `dir`, sorted.
+pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".itf.json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Parameters recorded in a trace's `#meta` (`k=v k=v`).
+pub fn meta_params(t: &Trace) -> Vec<(String, String)> {
+    t.meta("params")
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Replays one trace file against the model its `#meta` names; returns the
+/// violated properties of every state.
+pub fn replay_against_model(path: &Path) -> Result<Vec<Vec<String>>, String> {
+    let t = trace::read_file(path).map_err(|e| e.to_string())?;
+    let model = t.meta("model").ok_or("no `model` in #meta")?;
+    let variant = t.meta("variant").ok_or("no `variant` in #meta")?;
+    let runner = (registry::find(model)?.build)(variant, &meta_params(&t))?;
+    runner
+        .replay(&t)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,106 @@
+//! Running checks, generically over models: the [`OverlayModel`] trait a
+//! model implements, exhaustive checks with budgets and exact shortest
+//! counterexamples ([`run`]), scenarios ([`scenario`]), trace replay
+//! ([`replay`]), and the type-erased [`Runner`] the command line drives.
+
+pub mod replay;
+pub mod run;
+mod runner;
+pub mod scenario;
+mod shortest;
+
+use std::fmt::{self, Debug, Display};
+use std::hash::Hash;
+
+use serde_json::{Map, Value};
+use stateright::Model;
+
+pub use run::{CheckOptions, CheckOutcome, Progress, PropertyOutcome, Strategy, Verdict};
+pub use runner::Runner;
+
+/// The verdict the literature (or our earlier checks) leads us to expect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Holds,
+    Violated,
+}
+
+impl Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Expect::Holds => "holds",
+            Expect::Violated => "violated",
+        })
+    }
+}
+
+/// A named property with its expected verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropertyInfo {
+    pub name: &'static str,
+    pub expect: Expect,
+    pub about: &'static str,
+}
+
+/// What the checker, scenarios, traces and the explorer need of a model
+/// beyond [`stateright::Model`]. All properties are `always` properties.
+pub trait OverlayModel:
+    Model<
+        State: Clone + Debug + Hash + Eq + Send + Sync + 'static,
+        Action: Clone + Debug + Display + PartialEq + Send + Sync + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// A scenario line, possibly leaving choices open.
+    type Pattern;
+
+    fn model_name(&self) -> &'static str;
+    fn variant_name(&self) -> &'static str;
+    /// Every parameter with its value, in a fixed order.
+    fn params(&self) -> Vec<(&'static str, String)>;
+    /// Properties in the order of [`Model::properties`], with expectations.
+    fn expectations(&self) -> Vec<PropertyInfo>;
+
+    /// ITF variable names and a state's ITF encoding.
+    fn itf_vars(&self) -> Vec<&'static str>;
+    fn itf_encode(&self, s: &Self::State) -> Map<String, Value>;
+    /// `mbt::nondetPicks` of an action: its arguments.
+    fn picks(&self, a: &Self::Action) -> Map<String, Value>;
+
+    fn parse_pattern(&self, line: &str) -> Result<Self::Pattern, String>;
+    fn pattern_matches(&self, p: &Self::Pattern, a: &Self::Action) -> bool;
+    /// The action a pattern names, when it leaves nothing open.
+    fn pattern_exact(&self, p: &Self::Pattern) -> Option<Self::Action>;
+    /// Why `a` is not enabled in `s`, or `None` when it is.
+    fn why_disabled(&self, s: &Self::State, a: &Self::Action) -> Option<String>;
+    /// Every action that could be enabled in `s`, enabled or not.
+    fn candidates(&self, s: &Self::State) -> Vec<Self::Action>;
+
+    /// Node names, for diagrams.
+    fn participants(&self) -> Vec<String>;
+    /// A diagram arrow for an action: (actor, other party).
+    fn arrow(&self, a: &Self::Action) -> (String, Option<String>);
+}
+
+/// `-p k=v` pairs, as given.
+pub type Params = Vec<(String, String)>;
+
+/// Renders parameters as `k=v k=v`.
+pub fn params_text(params: &[(&'static str, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The command line that rebuilds a model.
+pub fn model_args<M: OverlayModel>(m: &M) -> String {
+    let mut s = format!("{} --variant {}", m.model_name(), m.variant_name());
+    for (k, v) in m.params() {
+        s.push_str(&format!(" -p {k}={v}"));
+    }
+    s
+}

@@ -1,0 +1,218 @@
+//! Exhaustive (or budgeted) checks with Stateright, then exact shortest
+//! counterexamples for what failed.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use stateright::{Checker, HasDiscoveries, UniformChooser};
+
+use super::shortest::{shortest, Path};
+use super::{OverlayModel, PropertyInfo};
+
+/// How to explore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Breadth-first: exhaustive, shortest counterexamples.
+    Bfs,
+    /// Depth-first: less memory, paths not shortest.
+    Dfs,
+    /// Random walks from a seed: never complete, finds deep bugs fast.
+    Sim { seed: u64 },
+}
+
+/// Budgets and strategy of one check.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub max_states: Option<usize>,
+    pub max_depth: Option<usize>,
+    pub timeout: Option<Duration>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            strategy: Strategy::Bfs,
+            threads: 1,
+            max_states: None,
+            max_depth: None,
+            timeout: None,
+        }
+    }
+}
+
+/// A progress sample, for the progress line.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub states: usize,
+    pub unique_states: usize,
+    pub depth: usize,
+    pub elapsed: Duration,
+}
+
+/// A property's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Holds,
+    Violated,
+    /// Not violated in what was explored, but the budget ran out first.
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// The outcome for one property.
+pub struct PropertyOutcome<P> {
+    pub info: PropertyInfo,
+    pub verdict: Verdict,
+    /// The counterexample, when violated.
+    pub path: Option<P>,
+}
+
+/// The outcome of a check.
+pub struct CheckOutcome<P> {
+    pub unique_states: usize,
+    pub states: usize,
+    pub max_depth: usize,
+    /// True when every reachable state was explored.
+    pub complete: bool,
+    pub elapsed: Duration,
+    pub properties: Vec<PropertyOutcome<P>>,
+    /// Whether counterexamples are shortest (BFS).
+    pub shortest: bool,
+}
+
+/// Runs a check, calling `progress` about once a second.
+pub fn check<M: OverlayModel>(
+    m: &M,
+    opts: &CheckOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> CheckOutcome<Path<M>> {
+    let start = Instant::now();
+    // Never stop at the first discoveries: expected violations are part of
+    // every check, and state counts must be those of the whole space.
+    let mut builder = m
+        .clone()
+        .checker()
+        .threads(opts.threads.max(1))
+        .finish_when(HasDiscoveries::AnyOf(BTreeSet::new()));
+    if let Some(n) = opts.max_states {
+        builder = builder.target_state_count(n);
+    }
+    if let Some(d) = opts.max_depth {
+        builder = builder.target_max_depth(d);
+    }
+    if let Some(t) = opts.timeout {
+        builder = builder.timeout(t);
+    }
+    let (unique, states, depth, discoveries) = match opts.strategy {
+        Strategy::Bfs => drive(builder.spawn_bfs(), start, progress),
+        Strategy::Dfs => drive(builder.spawn_dfs(), start, progress),
+        Strategy::Sim { seed } => drive(
+            builder.spawn_simulation(seed, UniformChooser),
+            start,
+            progress,
+        ),
+    };
+    let elapsed = start.elapsed();
+    let timed_out = opts.timeout.is_some_and(|t| elapsed >= t);
+    let capped = opts.max_states.is_some_and(|n| states >= n || unique >= n);
+    let deep = opts.max_depth.is_some_and(|d| depth >= d);
+    let complete = !matches!(opts.strategy, Strategy::Sim { .. }) && !timed_out && !capped && !deep;
+
+    let infos = m.expectations();
+    let violated: Vec<usize> = (0..infos.len())
+        .filter(|&i| discoveries[i].is_some())
+        .collect();
+    let bfs = opts.strategy == Strategy::Bfs;
+    let mut exact = if bfs {
+        let bound = discoveries
+            .iter()
+            .flatten()
+            .map(|p| p.1.len())
+            .max()
+            .unwrap_or(0);
+        shortest(m, &violated, bound)
+    } else {
+        Default::default()
+    };
+    let properties = infos
+        .into_iter()
+        .zip(discoveries)
+        .enumerate()
+        .map(|(i, (info, found))| {
+            let verdict = match (&found, complete) {
+                (Some(_), _) => Verdict::Violated,
+                (None, true) => Verdict::Holds,
+                (None, false) => Verdict::Unknown,
+            };
+            let path = exact.remove(&i).or(found);
+            PropertyOutcome {
+                info,
+                verdict,
+                path,
+            }
+        })
+        .collect();
+    CheckOutcome {
+        unique_states: unique,
+        states,
+        max_depth: depth,
+        complete,
+        elapsed,
+        properties,
+        shortest: bfs,
+    }
+}
+
+type Found<M> = Vec<Option<Path<M>>>;
+
+fn drive<M: OverlayModel, C: Checker<M>>(
+    checker: C,
+    start: Instant,
+    progress: &mut dyn FnMut(&Progress),
+) -> (usize, usize, usize, Found<M>) {
+    let sample = |c: &C| Progress {
+        states: c.state_count(),
+        unique_states: c.unique_state_count(),
+        depth: c.max_depth(),
+        elapsed: start.elapsed(),
+    };
+    let mut last = Instant::now();
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(50));
+        if last.elapsed() >= Duration::from_secs(1) {
+            progress(&sample(&checker));
+            last = Instant::now();
+        }
+    }
+    let checker = checker.join();
+    progress(&sample(&checker));
+    let found = checker
+        .model()
+        .properties()
+        .iter()
+        .map(|p| {
+            checker.discovery(p.name).map(|path| {
+                let mut states = path.clone().into_states().into_iter();
+                let init = states.next().expect("a path has an initial state");
+                (init, path.into_actions().into_iter().zip(states).collect())
+            })
+        })
+        .collect();
+    (
+        checker.unique_state_count(),
+        checker.state_count(),
+        checker.max_depth(),
+        found,
+    )
+}

@@ -1,0 +1,494 @@
+//! # Chord ring maintenance
+//!
+//! Chord (Stoica et al., SIGCOMM 2001; ToN 2003) keeps its nodes on a ring
+//! ordered by identifier: each node points to its successor, keeps a short
+//! list of further successors to survive failures, and a predecessor. The
+//! PODC 2002 full version claims seven invariants of ring maintenance.
+//! Pamela Zave showed with Alloy ("Using lightweight modeling to understand
+//! Chord", SIGCOMM CCR 42(2), 2012) that **not one of them is an
+//! invariant**, and later gave a corrected protocol with an inductive
+//! invariant ("Reasoning about identifier spaces: How to make Chord
+//! correct", IEEE TSE 43(12), 2017).
+//!
+//! This model follows `shared/specs/chord.md`, which transcribes both of
+//! Zave's Alloy models; the properties in [`properties`] are her
+//! predicates, one for one. Three variants share one state shape
+//! ([`state::State`]):
+//!
+//! * `original`: successor list of two (`succ`, `succ2`), `prdc`; events
+//!   join, stabilize, notified, fail, flush, update, reconcile
+//!   ([`original`]). Initially n0 alone, its own successor.
+//! * `original-fixed`: the same with Zave's two "straightforward bug
+//!   fixes" (Join and Stabilize adopt only live successors).
+//! * `correct`: successor lists of exactly r entries, statuses for the
+//!   two-phase stabilization, and rectify ([`correct`]). Initially every
+//!   Ideal ring of `ring` members (default r+1).
+//!
+//! ## Keeping the state space finite without hiding behaviour
+//!
+//! * Identities are finite (`nodes`) and a failed node may join again, so
+//!   the set of node states is finite.
+//! * Notifications (original): a stabilizing node notifies its successor
+//!   and the notification is in flight until `notified` delivers it. As in
+//!   Zave's Promela model, where stabilize-then-notify are consecutive
+//!   steps of one process, a node does not stabilize again while its own
+//!   notification is pending: at most one per sender (`notify[p]`). This
+//!   loses no ring state: a second notification from p carries the same
+//!   payload (p) to a successor that the first one's delivery could only
+//!   have made no worse, and any interleaving of deliveries with other
+//!   events is still explored, since delivery is its own event.
+//! * Statuses (correct) hold one saved node each; that is all the protocol
+//!   keeps.
+//!
+//! ## Properties and what we expect
+//!
+//! Each variant lists its properties with the verdict the literature leads
+//! us to expect ([`ChordModel::expectations`]); `overlay check` compares.
+//! Progress is checked as safety over every reachable state: Zave's change
+//! predicates (ValidRingIsImprovable / IdealRingCannotImprove;
+//! NonIdealImpliesChangeEnabled / IdealImpliesNoChangeEnabled), and our
+//! stronger **Repairable**: from the state, repair steps alone (every event
+//! but join and fail) reach an Ideal state.
+//!
+//! ## Deviations from Zave's Alloy, on purpose
+//!
+//! * `correct`, dead first successor: the list is padded with the identity
+//!   that follows the old last entry *around the ring* (Alloy's
+//!   `util/ordering` `next` does not wrap, which leaves the event undefined
+//!   when the last entry is the largest identity).
+//! * `correct`: telling a dead node to rectify loses the message (in Alloy
+//!   the event would be undefined, which would block the sender forever).
+
+pub mod action;
+pub mod correct;
+mod itf;
+pub mod original;
+pub mod overlay;
+pub mod properties;
+mod repair;
+pub mod ring;
+pub mod state;
+
+use std::sync::Arc;
+
+use stateright::{Model, Property};
+
+pub use action::{Action, Pattern};
+pub use ring::Node;
+pub use state::State;
+
+use crate::check::{Expect, PropertyInfo};
+use properties as p;
+
+/// The protocol variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Original,
+    OriginalFixed,
+    Correct,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [Variant::Original, Variant::OriginalFixed, Variant::Correct];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Original => "original",
+            Variant::OriginalFixed => "original-fixed",
+            Variant::Correct => "correct",
+        }
+    }
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Variant::Original => "the protocol as published (successor list of 2)",
+            Variant::OriginalFixed => "as published, with Zave's two straightforward bug fixes",
+            Variant::Correct => "Zave's corrected protocol (TSE 2017), successor list of r",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+/// Parameters of one Chord model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub variant: Variant,
+    /// N: identities n0 … n(N-1).
+    pub nodes: usize,
+    /// r: successor-list length (2 in the original protocol).
+    pub succ_list: usize,
+    /// `correct` only: members of the initial Ideal ring.
+    pub ring: usize,
+}
+
+impl Config {
+    /// Defaults of a variant.
+    pub fn new(variant: Variant) -> Config {
+        let succ_list = if variant == Variant::Correct { 3 } else { 2 };
+        Config {
+            variant,
+            nodes: if variant == Variant::Correct { 5 } else { 4 },
+            succ_list,
+            ring: succ_list + 1,
+        }
+    }
+
+    /// Checks that the parameters make a model.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=ring::MAX_NODES).contains(&self.nodes) {
+            return Err(format!(
+                "nodes must be between 1 and {}, not {}",
+                ring::MAX_NODES,
+                self.nodes
+            ));
+        }
+        match self.variant {
+            Variant::Original | Variant::OriginalFixed => {
+                if self.succ_list != 2 {
+                    return Err(format!(
+                        "succ-list is 2 in the {} protocol (succ and succ2), not {}",
+                        self.variant.name(),
+                        self.succ_list
+                    ));
+                }
+            }
+            Variant::Correct => {
+                if self.succ_list == 0 {
+                    return Err("succ-list must be at least 1".into());
+                }
+                if !(1..=self.nodes).contains(&self.ring) {
+                    return Err(format!(
+                        "ring must be between 1 and nodes ({}), not {}",
+                        self.nodes, self.ring
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Chord model: a [`Config`] plus a memo of Repairable verdicts shared
+/// by the checker's threads.
+#[derive(Clone)]
+pub struct ChordModel {
+    pub cfg: Config,
+    repair_memo: Arc<repair::Memo>,
+}
+
+impl ChordModel {
+    pub fn new(cfg: Config) -> Result<ChordModel, String> {
+        cfg.validate()?;
+        Ok(ChordModel {
+            cfg,
+            repair_memo: Default::default(),
+        })
+    }
+
+    pub fn variant(&self) -> Variant {
+        self.cfg.variant
+    }
+
+    fn fixed(&self) -> bool {
+        self.cfg.variant == Variant::OriginalFixed
+    }
+
+    fn r(&self) -> usize {
+        self.cfg.succ_list
+    }
+
+    /// Why `a` is not enabled in `s`, or `Ok`.
+    pub fn check_action(&self, s: &State, a: Action) -> Result<(), String> {
+        let nodes = self.cfg.nodes as Node;
+        let named = match a {
+            Action::Join { j, via } => j.max(via),
+            Action::Notified { n, from } => n.max(from),
+            Action::Stabilize(n)
+            | Action::Fail(n)
+            | Action::Flush(n)
+            | Action::Update(n)
+            | Action::Reconcile(n)
+            | Action::StabilizePred(n)
+            | Action::Rectify(n) => n,
+        };
+        if named >= nodes {
+            return Err(format!("the model has nodes n0 … n{}", nodes - 1));
+        }
+        match self.cfg.variant {
+            Variant::Correct => correct::check(s, self.r(), true, a),
+            _ => original::check(s, self.fixed(), a),
+        }
+    }
+
+    /// Applies `a`, which must be enabled.
+    pub fn apply(&self, s: &State, a: Action) -> State {
+        match self.cfg.variant {
+            Variant::Correct => correct::apply(s, self.r(), a),
+            _ => original::apply(s, self.fixed(), a),
+        }
+    }
+
+    /// Ideal, in the variant's sense.
+    pub fn is_ideal(&self, s: &State) -> bool {
+        match self.cfg.variant {
+            Variant::Correct => p::ideal_correct(s, self.r()),
+            _ => p::ideal_original(s),
+        }
+    }
+
+    /// The enabled events of `s`, repair steps only when `repair_only`.
+    pub fn enabled(&self, s: &State, repair_only: bool, out: &mut Vec<Action>) {
+        let start = out.len();
+        match self.cfg.variant {
+            Variant::Correct => correct::candidates(s, out),
+            _ => original::candidates(s, out),
+        }
+        let mut i = start;
+        while i < out.len() {
+            let a = out[i];
+            if (repair_only && !a.is_repair()) || self.check_action(s, a).is_err() {
+                out.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Repairable: from `s`, repair steps alone reach an Ideal state.
+    pub fn repairable(&self, s: &State) -> bool {
+        self.repair_memo.repairable(self, s)
+    }
+
+    /// The properties of this variant with their expected verdicts, in the
+    /// order of [`Model::properties`].
+    pub fn expectations(&self) -> Vec<PropertyInfo> {
+        table(self.cfg.variant)
+            .iter()
+            .map(|row| PropertyInfo {
+                name: row.name,
+                expect: expected(self.cfg.variant, row.name),
+                about: row.about,
+            })
+            .collect()
+    }
+}
+
+/// One property: name, expected verdict, predicate, one-line meaning.
+struct Row {
+    name: &'static str,
+    holds: fn(&ChordModel, &State) -> bool,
+    about: &'static str,
+}
+
+const fn row(
+    name: &'static str,
+    holds: fn(&ChordModel, &State) -> bool,
+    about: &'static str,
+) -> Row {
+    Row { name, holds, about }
+}
+
+/// The verdict we expect, from the literature where it speaks (see the
+/// README's results for which expectations our checker established).
+fn expected(v: Variant, property: &str) -> Expect {
+    use Expect::{Holds, Violated};
+    match (v, property) {
+        (Variant::Correct, _) => Holds,
+        (_, "ValidRingIsImprovable" | "IdealRingCannotImprove" | "DistinctSuccessors") => Holds,
+        _ => Violated,
+    }
+}
+
+/// The seven invariants claimed in the PODC 2002 full version (Zave:
+/// none is an invariant), Zave's four additions, and progress.
+static ORIGINAL: [Row; 14] = [
+    row(
+        "AtLeastOneRing",
+        |_, s| p::at_least_one_ring(s),
+        "some member reaches itself by bestSucc",
+    ),
+    row(
+        "AtMostOneRing",
+        |_, s| p::at_most_one_ring(s),
+        "every ring member reaches every other",
+    ),
+    row(
+        "OrderedRing",
+        |_, s| p::ordered_ring(s),
+        "no ring member lies between a ring member and its bestSucc",
+    ),
+    row(
+        "ConnectedAppendages",
+        |_, s| p::connected_appendages(s),
+        "every appendage reaches a ring member",
+    ),
+    row(
+        "OrderedAppendages",
+        |_, s| p::ordered_appendages(s),
+        "appendage paths into the ring are ordered",
+    ),
+    row(
+        "OrderedMerges",
+        |_, s| p::ordered_merges(s),
+        "an appendage merges into the (succ) ring in order",
+    ),
+    row(
+        "ValidSuccessorList",
+        |_, s| p::valid_successor_list(s),
+        "a member skipped by n's list is no antecedent's succ2",
+    ),
+    row(
+        "AntecedentPredecessors",
+        |_, s| p::antecedent_predecessors(s),
+        "a live prdc has the node as its succ",
+    ),
+    row(
+        "DistinctSuccessors",
+        |_, s| p::distinct_successors(s),
+        "succ2 repeats succ or self only on tiny rings",
+    ),
+    row(
+        "OrderedSuccessors",
+        |_, s| p::ordered_successors(s),
+        "succ lies between a member and its succ2",
+    ),
+    row(
+        "ReachableSuccessor2",
+        |_, s| p::reachable_successor2(s),
+        "a live succ2 is reachable or would keep the ring ordered",
+    ),
+    row(
+        "ValidRingIsImprovable",
+        |m, s| p::valid_ring_is_improvable(s, m.fixed()),
+        "one ordered ring, connected, not Ideal: some repair changes it",
+    ),
+    row(
+        "IdealRingCannotImprove",
+        |m, s| p::ideal_ring_cannot_improve(s, m.fixed()),
+        "Ideal: no repair step changes it",
+    ),
+    row(
+        "Repairable",
+        |m, s| m.repairable(s),
+        "repair steps alone can reach Ideal",
+    ),
+];
+
+static CORRECT: [Row; 9] = [
+    row(
+        "Invariant",
+        |m, s| p::invariant(s, m.r()),
+        "every member has a bestSucc; at least r+1 principals",
+    ),
+    row(
+        "OrderedSuccessorLists",
+        |_, s| p::ordered_successor_lists(s),
+        "every successor list is in ring order",
+    ),
+    row(
+        "NoDuplicates",
+        |_, s| p::no_duplicates(s),
+        "no list holds its owner or an entry twice",
+    ),
+    row(
+        "PrincipalsAreRingMembers",
+        |_, s| p::principals_are_ring_members(s),
+        "every principal is on the ring",
+    ),
+    row(
+        "OneOrderedRing",
+        |_, s| p::one_ordered_ring(s),
+        "exactly one ring, and it is ordered",
+    ),
+    row(
+        "ConnectedAppendages",
+        |_, s| p::connected_appendages(s),
+        "every appendage reaches a ring member",
+    ),
+    row(
+        "NonIdealImpliesChangeEnabled",
+        |m, s| p::non_ideal_implies_change_enabled(s, m.r()),
+        "Invariant, idle, not Ideal: some effective operation is enabled",
+    ),
+    row(
+        "IdealImpliesNoChangeEnabled",
+        |m, s| p::ideal_implies_no_change_enabled(s, m.r()),
+        "Ideal and idle: no effective operation is enabled",
+    ),
+    row(
+        "Repairable",
+        |m, s| m.repairable(s),
+        "repair steps alone can reach Ideal",
+    ),
+];
+
+fn table(v: Variant) -> &'static [Row] {
+    match v {
+        Variant::Original | Variant::OriginalFixed => &ORIGINAL,
+        Variant::Correct => &CORRECT,
+    }
+}
+
+impl Model for ChordModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        let n = self.cfg.nodes;
+        match self.cfg.variant {
+            Variant::Correct => subsets(n, self.cfg.ring)
+                .into_iter()
+                .map(|members| correct::ideal_ring(n, &members, self.r()))
+                .collect(),
+            _ => {
+                let mut s = State {
+                    nodes: vec![Default::default(); n],
+                    notify: vec![None; n],
+                };
+                s.nodes[0].succ = vec![0];
+                vec![s]
+            }
+        }
+    }
+
+    fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        self.enabled(s, false, out)
+    }
+
+    fn next_state(&self, s: &State, a: Action) -> Option<State> {
+        Some(self.apply(s, a))
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        table(self.cfg.variant)
+            .iter()
+            .map(|row| Property::always(row.name, row.holds))
+            .collect()
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        a.to_string()
+    }
+}
+
+/// Every `k`-element subset of `0..n`, in lexicographic order.
+fn subsets(n: usize, k: usize) -> Vec<Vec<Node>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    fn go(start: usize, n: usize, k: usize, cur: &mut Vec<Node>, out: &mut Vec<Vec<Node>>) {
+        if cur.len() == k {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..n {
+            cur.push(i as Node);
+            go(i + 1, n, k, cur, out);
+            cur.pop();
+        }
+    }
+    go(0, n, k, &mut cur, &mut out);
+    out
+}

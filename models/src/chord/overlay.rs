@@ -1,0 +1,176 @@
+//! How the generic checker, scenarios and traces see the Chord model, and
+//! its parameters as the command line gives them.
+
+use serde_json::{json, Map, Value};
+use stateright::Model;
+
+use super::action::{Action, Pattern};
+use super::ring::name;
+use super::{ChordModel, Config, State, Variant};
+use crate::check::{OverlayModel, Params, PropertyInfo};
+
+impl OverlayModel for ChordModel {
+    type Pattern = Pattern;
+
+    fn model_name(&self) -> &'static str {
+        "chord"
+    }
+    fn variant_name(&self) -> &'static str {
+        self.cfg.variant.name()
+    }
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut p = vec![
+            ("nodes", self.cfg.nodes.to_string()),
+            ("succ-list", self.cfg.succ_list.to_string()),
+        ];
+        if self.cfg.variant == Variant::Correct {
+            p.push(("ring", self.cfg.ring.to_string()));
+        }
+        p
+    }
+    fn expectations(&self) -> Vec<PropertyInfo> {
+        ChordModel::expectations(self)
+    }
+    fn itf_vars(&self) -> Vec<&'static str> {
+        ChordModel::itf_vars(self)
+    }
+    fn itf_encode(&self, s: &State) -> Map<String, Value> {
+        ChordModel::itf_encode(self, s)
+    }
+    fn picks(&self, a: &Action) -> Map<String, Value> {
+        let mut m = Map::new();
+        match *a {
+            Action::Join { j, via } => {
+                m.insert("node".into(), json!(name(j)));
+                m.insert("via".into(), json!(name(via)));
+            }
+            Action::Notified { n, from } => {
+                m.insert("node".into(), json!(name(n)));
+                m.insert("from".into(), json!(name(from)));
+            }
+            Action::Stabilize(n)
+            | Action::Fail(n)
+            | Action::Flush(n)
+            | Action::Update(n)
+            | Action::Reconcile(n)
+            | Action::StabilizePred(n)
+            | Action::Rectify(n) => {
+                m.insert("node".into(), json!(name(n)));
+            }
+        }
+        m
+    }
+    fn parse_pattern(&self, line: &str) -> Result<Pattern, String> {
+        let p = Pattern::parse(line, self.cfg.nodes)?;
+        let foreign = match self.cfg.variant {
+            Variant::Correct => ["notified", "flush", "update", "reconcile"].as_slice(),
+            _ => ["stabilize-pred", "rectify"].as_slice(),
+        };
+        let verb = line.split_whitespace().next().unwrap_or("");
+        if foreign.contains(&verb) {
+            return Err(format!(
+                "`{verb}` is not an event of the {} variant",
+                self.cfg.variant.name()
+            ));
+        }
+        Ok(p)
+    }
+    fn pattern_matches(&self, p: &Pattern, a: &Action) -> bool {
+        p.matches(a)
+    }
+    fn pattern_exact(&self, p: &Pattern) -> Option<Action> {
+        p.exact()
+    }
+    fn why_disabled(&self, s: &State, a: &Action) -> Option<String> {
+        self.check_action(s, *a).err()
+    }
+    fn candidates(&self, s: &State) -> Vec<Action> {
+        let mut out = Vec::new();
+        match self.cfg.variant {
+            Variant::Correct => super::correct::candidates(s, &mut out),
+            _ => super::original::candidates(s, &mut out),
+        }
+        // Notifications that are not pending are candidates too, so that
+        // `notified n0 from n2` can be explained when nothing is in flight.
+        if self.cfg.variant != Variant::Correct {
+            for n in s.ids() {
+                for from in s.ids() {
+                    let a = Action::Notified { n, from };
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+        }
+        out
+    }
+    fn participants(&self) -> Vec<String> {
+        (0..self.cfg.nodes as u8).map(name).collect()
+    }
+    fn arrow(&self, a: &Action) -> (String, Option<String>) {
+        match *a {
+            Action::Join { j, via } => (name(j), Some(name(via))),
+            Action::Notified { n, from } => (name(from), Some(name(n))),
+            Action::Stabilize(n)
+            | Action::Fail(n)
+            | Action::Flush(n)
+            | Action::Update(n)
+            | Action::Reconcile(n)
+            | Action::StabilizePred(n)
+            | Action::Rectify(n) => (name(n), None),
+        }
+    }
+}
+
+/// The parameters of the Chord model, for `list` and `-p`.
+pub const PARAMS: &[(&str, &str)] = &[
+    ("nodes", "N: identities n0 … n(N-1) (default 4; 5 for correct)"),
+    ("succ-list", "r: successor-list length (2 for the original variants; default 3 for correct)"),
+    ("ring", "correct only: members of the initial Ideal ring (default r+1; below r+1 is the negative control)"),
+];
+
+/// Builds a model from a variant name and `-p` pairs.
+pub fn build(variant: &str, params: &Params) -> Result<ChordModel, String> {
+    let v = Variant::parse(variant).ok_or_else(|| {
+        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+        format!(
+            "chord has no variant `{variant}` (variants: {})",
+            names.join(", ")
+        )
+    })?;
+    let mut cfg = Config::new(v);
+    let mut ring = None;
+    for (k, val) in params {
+        let num = || {
+            val.parse::<usize>()
+                .map_err(|_| format!("parameter {k}: `{val}` is not a whole number"))
+        };
+        match k.as_str() {
+            "nodes" => cfg.nodes = num()?,
+            "succ-list" => cfg.succ_list = num()?,
+            "ring" if v == Variant::Correct => ring = Some(num()?),
+            "ring" => {
+                return Err(format!(
+                    "parameter ring applies to the correct variant only, not {variant}"
+                ))
+            }
+            _ => {
+                let names: Vec<&str> = PARAMS.iter().map(|p| p.0).collect();
+                return Err(format!(
+                    "chord has no parameter `{k}` (parameters: {})",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    cfg.ring = ring.unwrap_or(cfg.succ_list + 1);
+    ChordModel::new(cfg)
+}
+
+impl ChordModel {
+    /// The first initial state (for scenarios): n0 alone, or the Ideal
+    /// ring n0 … n(ring-1).
+    pub fn first_init(&self) -> State {
+        self.init_states().remove(0)
+    }
+}

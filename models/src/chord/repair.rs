@@ -1,0 +1,80 @@
+//! Repairable: can repair steps alone reach an Ideal state from here?
+//!
+//! Answered by a search over the repair-only successors of a state, with a
+//! memo shared by the checker's threads. The memo makes the whole check
+//! near-linear: when a search reaches Ideal, every state on the path found
+//! is repairable; when it exhausts, every state it saw is not (their
+//! repair-closures lie inside the exhausted one).
+
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use super::{ChordModel, State};
+
+/// Verdicts by state fingerprint. Only looked up, never iterated, so its
+/// order cannot leak into behaviour.
+#[derive(Default)]
+pub struct Memo(Mutex<HashMap<u64, bool>>);
+
+fn fingerprint(s: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+impl Memo {
+    fn get(&self, fp: u64) -> Option<bool> {
+        self.0.lock().expect("memo lock").get(&fp).copied()
+    }
+
+    fn put_all(&self, fps: impl IntoIterator<Item = u64>, verdict: bool) {
+        let mut memo = self.0.lock().expect("memo lock");
+        for fp in fps {
+            memo.insert(fp, verdict);
+        }
+    }
+
+    pub fn repairable(&self, m: &ChordModel, s: &State) -> bool {
+        let start = fingerprint(s);
+        if let Some(v) = self.get(start) {
+            return v;
+        }
+        // Breadth-first over repair steps; parent links to mark the path.
+        let mut parent: HashMap<u64, u64> = HashMap::new();
+        parent.insert(start, start);
+        let mut queue = VecDeque::from([(s.clone(), start)]);
+        let mut actions = Vec::new();
+        while let Some((x, fx)) = queue.pop_front() {
+            let known = if fx == start { None } else { self.get(fx) };
+            let found = match known {
+                Some(false) => continue,
+                Some(true) => true,
+                None => m.is_ideal(&x),
+            };
+            if found {
+                let mut path = vec![fx];
+                let mut cur = fx;
+                while cur != start {
+                    cur = parent[&cur];
+                    path.push(cur);
+                }
+                self.put_all(path, true);
+                return true;
+            }
+            actions.clear();
+            m.enabled(&x, true, &mut actions);
+            for &a in &actions {
+                let y = m.apply(&x, a);
+                let fy = fingerprint(&y);
+                if let Entry::Vacant(e) = parent.entry(fy) {
+                    e.insert(fx);
+                    queue.push_back((y, fy));
+                }
+            }
+        }
+        self.put_all(parent.into_keys(), false);
+        false
+    }
+}

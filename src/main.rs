@@ -1,0 +1,43 @@
+//! `overlay`: the workbench's command line. Argument parsing and output
+//! only; every protocol lives in `overlay-models` (and later impls).
+
+mod check_cmd;
+mod cli;
+mod exit;
+mod list_cmd;
+mod model_args;
+mod progress;
+mod run_cmd;
+mod trace_cmds;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use exit::Exit;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List(a) => list_cmd::list(&a),
+        Command::Check(a) => check_cmd::check(&a),
+        Command::Run(a) => run_cmd::run(&a),
+        Command::Replay(a) => trace_cmds::replay(&a),
+        Command::Show(a) => trace_cmds::show(&a),
+        Command::Explore(a) => trace_cmds::explore(&a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code as i32),
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            std::process::exit(e.code as i32);
+        }
+    }
+}
+
+/// Shorthand for a usage or input error (exit code 2).
+fn input_error(message: impl Into<String>) -> exit::Failure {
+    exit::Failure {
+        code: Exit::Input,
+        message: message.into(),
+    }
+}
