@@ -109,7 +109,10 @@ pub fn check<M: OverlayModel>(
         builder = builder.target_state_count(n);
     }
     if let Some(d) = opts.max_depth {
-        builder = builder.target_max_depth(d);
+        // Stateright counts states along a path (initial = 1) and skips,
+        // unchecked, the states at the target depth; we count events and
+        // check every state with at most `d` of them.
+        builder = builder.target_max_depth(d + 2);
     }
     if let Some(t) = opts.timeout {
         builder = builder.timeout(t);
@@ -126,7 +129,8 @@ pub fn check<M: OverlayModel>(
     let elapsed = start.elapsed();
     let timed_out = opts.timeout.is_some_and(|t| elapsed >= t);
     let capped = opts.max_states.is_some_and(|n| states >= n || unique >= n);
-    let deep = opts.max_depth.is_some_and(|d| depth >= d);
+    let deep = opts.max_depth.is_some_and(|d| depth > d);
+    let depth = opts.max_depth.map_or(depth, |d| depth.min(d));
     let complete = !matches!(opts.strategy, Strategy::Sim { .. }) && !timed_out && !capped && !deep;
 
     let infos = m.expectations();
@@ -184,7 +188,7 @@ fn drive<M: OverlayModel, C: Checker<M>>(
     let sample = |c: &C| Progress {
         states: c.state_count(),
         unique_states: c.unique_state_count(),
-        depth: c.max_depth(),
+        depth: c.max_depth().saturating_sub(1),
         elapsed: start.elapsed(),
     };
     let mut last = Instant::now();

@@ -25,6 +25,9 @@ impl OverlayModel for ChordModel {
         ];
         if self.cfg.variant == Variant::Correct {
             p.push(("ring", self.cfg.ring.to_string()));
+            if !self.cfg.guard {
+                p.push(("guard", "off".to_string()));
+            }
         }
         p
     }
@@ -124,9 +127,10 @@ impl OverlayModel for ChordModel {
 
 /// The parameters of the Chord model, for `list` and `-p`.
 pub const PARAMS: &[(&str, &str)] = &[
-    ("nodes", "N: identities n0 … n(N-1) (default 4; 5 for correct)"),
+    ("nodes", "N: identities n0 … n(N-1) (default 3; 5 for correct)"),
     ("succ-list", "r: successor-list length (2 for the original variants; default 3 for correct)"),
-    ("ring", "correct only: members of the initial Ideal ring (default r+1; below r+1 is the negative control)"),
+    ("ring", "correct only: members of the initial Ideal ring (default r+1; below r+1 is a negative control)"),
+    ("guard", "correct only: on|off, the rule that a principal may fail only above r+1 principals (default on; off is a negative control)"),
 ];
 
 /// Builds a model from a variant name and `-p` pairs.
@@ -149,9 +153,16 @@ pub fn build(variant: &str, params: &Params) -> Result<ChordModel, String> {
             "nodes" => cfg.nodes = num()?,
             "succ-list" => cfg.succ_list = num()?,
             "ring" if v == Variant::Correct => ring = Some(num()?),
-            "ring" => {
+            "guard" if v == Variant::Correct => {
+                cfg.guard = match val.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(format!("parameter guard: `{val}` is neither on nor off")),
+                }
+            }
+            "ring" | "guard" => {
                 return Err(format!(
-                    "parameter ring applies to the correct variant only, not {variant}"
+                    "parameter {k} applies to the correct variant only, not {variant}"
                 ))
             }
             _ => {

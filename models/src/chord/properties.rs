@@ -353,10 +353,10 @@ pub fn ideal_correct(s: &State, r: usize) -> bool {
         && ring_members(s) == members(s)
         && stable_correct(s)
         && s.members().all(|m| {
-            let mut x = m;
+            let mut x = Some(m);
             s.node(m).succ.iter().all(|&e| {
-                x = s.node(x).succ[0];
-                e == x
+                x = x.and_then(|y| s.node(y).succ1());
+                x == Some(e)
             })
         })
 }
