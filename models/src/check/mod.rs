@@ -11,6 +11,8 @@ mod shortest;
 
 use std::fmt::{self, Debug, Display};
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use stateright::Model;
@@ -42,6 +44,27 @@ pub struct PropertyInfo {
     pub about: &'static str,
 }
 
+/// A stop signal shared by a model and the checker driving it.
+///
+/// Stateright 0.31 honours its timeout only when a worker runs out of
+/// queued work, which a single-threaded BFS never does; so the runner
+/// raises this flag instead and the model's `within_boundary` then admits
+/// no new state, which drains the queue within moments.
+#[derive(Clone, Debug, Default)]
+pub struct Halt(Arc<AtomicBool>);
+
+impl Halt {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed)
+    }
+    pub fn reset(&self) {
+        self.0.store(false, Ordering::Relaxed)
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// What the checker, scenarios, traces and the explorer need of a model
 /// beyond [`stateright::Model`]. All properties are `always` properties.
 pub trait OverlayModel:
@@ -55,6 +78,9 @@ pub trait OverlayModel:
 {
     /// A scenario line, possibly leaving choices open.
     type Pattern;
+
+    /// The stop flag its `within_boundary` obeys.
+    fn halt(&self) -> &Halt;
 
     fn model_name(&self) -> &'static str;
     fn variant_name(&self) -> &'static str;

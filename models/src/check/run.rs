@@ -98,6 +98,7 @@ pub fn check<M: OverlayModel>(
     progress: &mut dyn FnMut(&Progress),
 ) -> CheckOutcome<Path<M>> {
     let start = Instant::now();
+    m.halt().reset();
     // Never stop at the first discoveries: expected violations are part of
     // every check, and state counts must be those of the whole space.
     let mut builder = m
@@ -114,20 +115,20 @@ pub fn check<M: OverlayModel>(
         // check every state with at most `d` of them.
         builder = builder.target_max_depth(d + 2);
     }
-    if let Some(t) = opts.timeout {
-        builder = builder.timeout(t);
-    }
+    let deadline = opts.timeout.map(|t| start + t);
     let (unique, states, depth, discoveries) = match opts.strategy {
-        Strategy::Bfs => drive(builder.spawn_bfs(), start, progress),
-        Strategy::Dfs => drive(builder.spawn_dfs(), start, progress),
+        Strategy::Bfs => drive(m, builder.spawn_bfs(), start, deadline, progress),
+        Strategy::Dfs => drive(m, builder.spawn_dfs(), start, deadline, progress),
         Strategy::Sim { seed } => drive(
+            m,
             builder.spawn_simulation(seed, UniformChooser),
             start,
+            deadline,
             progress,
         ),
     };
     let elapsed = start.elapsed();
-    let timed_out = opts.timeout.is_some_and(|t| elapsed >= t);
+    let timed_out = m.halt().is_stopped();
     let capped = opts.max_states.is_some_and(|n| states >= n || unique >= n);
     let deep = opts.max_depth.is_some_and(|d| depth > d);
     let depth = opts.max_depth.map_or(depth, |d| depth.min(d));
@@ -181,8 +182,10 @@ pub fn check<M: OverlayModel>(
 type Found<M> = Vec<Option<Path<M>>>;
 
 fn drive<M: OverlayModel, C: Checker<M>>(
+    m: &M,
     checker: C,
     start: Instant,
+    deadline: Option<Instant>,
     progress: &mut dyn FnMut(&Progress),
 ) -> (usize, usize, usize, Found<M>) {
     let sample = |c: &C| Progress {
@@ -194,6 +197,9 @@ fn drive<M: OverlayModel, C: Checker<M>>(
     let mut last = Instant::now();
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            m.halt().stop();
+        }
         if last.elapsed() >= Duration::from_secs(1) {
             progress(&sample(&checker));
             last = Instant::now();

@@ -15,7 +15,7 @@ pub fn check(s: &State, r: usize, guard: bool, a: Action) -> Result<(), String> 
         if member(n) {
             Ok(())
         } else {
-            Err(format!("{} is not a member", name(n)))
+            Err(why!("{} is not a member", name(n)))
         }
     };
     match a {
@@ -24,13 +24,13 @@ pub fn check(s: &State, r: usize, guard: bool, a: Action) -> Result<(), String> 
             for m in s.members().filter(|&m| m != f) {
                 let list = &s.node(m).succ;
                 if list.contains(&f) && !list.iter().any(|&x| x != f && member(x)) {
-                    return Err(format!("{} lists {} and no other member", name(m), name(f)));
+                    return Err(why!("{} lists {} and no other member", name(m), name(f)));
                 }
             }
             if guard {
                 let p = principals(s);
                 if p.contains(&f) && p.len() <= r + 1 {
-                    return Err(format!(
+                    return Err(why!(
                         "{} is one of only {} principals (r+1 = {} must remain)",
                         name(f),
                         p.len(),
@@ -42,12 +42,12 @@ pub fn check(s: &State, r: usize, guard: bool, a: Action) -> Result<(), String> 
         }
         Action::Join { j, via: m } => {
             if member(j) {
-                return Err(format!("{} is already a member", name(j)));
+                return Err(why!("{} is already a member", name(j)));
             }
             need_member(m)?;
             let ms = s.node(m).succ[0];
             if !between(m, j, ms) {
-                return Err(format!(
+                return Err(why!(
                     "{} is not between {} and its first successor {}",
                     name(j),
                     name(m),
@@ -60,7 +60,7 @@ pub fn check(s: &State, r: usize, guard: bool, a: Action) -> Result<(), String> 
             need_member(t)?;
             match s.node(t).status {
                 None => Ok(()),
-                Some(st) => Err(format!("{} is busy ({})", name(t), describe(st))),
+                Some(st) => Err(why!("{} is busy ({})", name(t), describe(st))),
             }
         }
         Action::StabilizePred(t) => {
@@ -71,7 +71,7 @@ pub fn check(s: &State, r: usize, guard: bool, a: Action) -> Result<(), String> 
                     if between(t, p, s1) {
                         Ok(())
                     } else {
-                        Err(format!(
+                        Err(why!(
                             "{} is no longer between {} and its successor {}",
                             name(p),
                             name(t),
@@ -79,18 +79,18 @@ pub fn check(s: &State, r: usize, guard: bool, a: Action) -> Result<(), String> 
                         ))
                     }
                 }
-                _ => Err(format!("{} is not stabilizing", name(t))),
+                _ => Err(why!("{} is not stabilizing", name(t))),
             }
         }
         Action::Rectify(r) => {
             need_member(r)?;
             match s.node(r).status {
                 Some(Status::Rectifying(_)) => Ok(()),
-                _ => Err(format!("{} has not been told to rectify", name(r))),
+                _ => Err(why!("{} has not been told to rectify", name(r))),
             }
         }
         Action::Notified { .. } | Action::Flush(_) | Action::Update(_) | Action::Reconcile(_) => {
-            Err("this event belongs to the `original` variants".to_string())
+            Err(why!("this event belongs to the `original` variants"))
         }
     }
 }

@@ -59,6 +59,24 @@
 //! * `correct`: telling a dead node to rectify loses the message (in Alloy
 //!   the event would be undefined, which would block the sender forever).
 
+/// An event's reason for not being enabled, formatted only when someone
+/// will read it: the checker asks "enabled?" millions of times and must
+/// not pay for the sentence (an empty `String` does not allocate).
+macro_rules! why {
+    ($($t:tt)*) => {
+        if $crate::chord::explaining() { format!($($t)*) } else { String::new() }
+    };
+}
+
+thread_local! {
+    static EXPLAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether reasons are being asked for on this thread.
+pub(crate) fn explaining() -> bool {
+    EXPLAIN.with(|e| e.get())
+}
+
 pub mod action;
 pub mod correct;
 mod itf;
@@ -77,7 +95,7 @@ pub use action::{Action, Pattern};
 pub use ring::Node;
 pub use state::State;
 
-use crate::check::{Expect, PropertyInfo};
+use crate::check::{Expect, Halt, PropertyInfo};
 use properties as p;
 
 /// The protocol variant.
@@ -181,6 +199,7 @@ impl Config {
 pub struct ChordModel {
     pub cfg: Config,
     repair_memo: Arc<repair::Memo>,
+    halt: Halt,
 }
 
 impl ChordModel {
@@ -189,6 +208,7 @@ impl ChordModel {
         Ok(ChordModel {
             cfg,
             repair_memo: Default::default(),
+            halt: Halt::default(),
         })
     }
 
@@ -204,7 +224,16 @@ impl ChordModel {
         self.cfg.succ_list
     }
 
-    /// Why `a` is not enabled in `s`, or `Ok`.
+    /// Why `a` is not enabled in `s` (in words), or `Ok`.
+    pub fn explain(&self, s: &State, a: Action) -> Result<(), String> {
+        EXPLAIN.with(|e| e.set(true));
+        let out = self.check_action(s, a);
+        EXPLAIN.with(|e| e.set(false));
+        out
+    }
+
+    /// Whether `a` is enabled in `s`; the reason is empty unless asked
+    /// for through [`ChordModel::explain`].
     pub fn check_action(&self, s: &State, a: Action) -> Result<(), String> {
         let nodes = self.cfg.nodes as Node;
         let named = match a {
@@ -219,7 +248,7 @@ impl ChordModel {
             | Action::Rectify(n) => n,
         };
         if named >= nodes {
-            return Err(format!("the model has nodes n0 … n{}", nodes - 1));
+            return Err(why!("the model has nodes n0 … n{}", nodes - 1));
         }
         match self.cfg.variant {
             Variant::Correct => correct::check(s, self.r(), self.cfg.guard, a),
@@ -250,15 +279,15 @@ impl ChordModel {
             Variant::Correct => correct::candidates(s, out),
             _ => original::candidates(s, out),
         }
-        let mut i = start;
-        while i < out.len() {
-            let a = out[i];
-            if (repair_only && !a.is_repair()) || self.check_action(s, a).is_err() {
-                out.remove(i);
-            } else {
-                i += 1;
-            }
-        }
+        let mut i = 0;
+        out.retain(|&a| {
+            i += 1;
+            i <= start || ((!repair_only || a.is_repair()) && self.check_action(s, a).is_ok())
+        });
+    }
+
+    pub(crate) fn halt_flag(&self) -> &Halt {
+        &self.halt
     }
 
     /// Repairable: from `s`, repair steps alone reach an Ideal state.
@@ -475,6 +504,11 @@ impl Model for ChordModel {
 
     fn format_action(&self, a: &Action) -> String {
         a.to_string()
+    }
+
+    /// Everything is within bounds until a timeout halts the check.
+    fn within_boundary(&self, _: &State) -> bool {
+        !self.halt.is_stopped()
     }
 }
 

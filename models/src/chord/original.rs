@@ -14,18 +14,18 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
         if member(n) {
             Ok(())
         } else {
-            Err(format!("{} is not a member", name(n)))
+            Err(why!("{} is not a member", name(n)))
         }
     };
     match a {
         Action::Join { j, via: m } => {
             if member(j) {
-                return Err(format!("{} is already a member", name(j)));
+                return Err(why!("{} is already a member", name(j)));
             }
             need_member(m)?;
             let ms = s.node(m).succ[0];
             if !between(m, j, ms) {
-                return Err(format!(
+                return Err(why!(
                     "{} is not between {} and its successor {}",
                     name(j),
                     name(m),
@@ -33,7 +33,7 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
                 ));
             }
             if fixed && !member(ms) {
-                return Err(format!(
+                return Err(why!(
                     "{}'s successor {} is not a member (fixed Join)",
                     name(m),
                     name(ms)
@@ -45,14 +45,14 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
             need_member(n)?;
             let succ = s.node(n).succ[0];
             if !member(succ) {
-                return Err(format!(
+                return Err(why!(
                     "{}'s successor {} is not a member",
                     name(n),
                     name(succ)
                 ));
             }
             if let Some(to) = s.notify[n as usize] {
-                return Err(format!(
+                return Err(why!(
                     "{}'s notification to {} is still pending",
                     name(n),
                     name(to)
@@ -62,7 +62,7 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
         }
         Action::Notified { n, from } => match s.notify[from as usize] {
             Some(to) if to == n => Ok(()),
-            _ => Err(format!(
+            _ => Err(why!(
                 "no notification from {} to {} is pending",
                 name(from),
                 name(n)
@@ -75,21 +75,15 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
             for m in s.members() {
                 let ms = s.node(m);
                 if ms.succ1() == Some(n) && !ms.succ2().is_some_and(member) {
-                    return Err(format!(
-                        "{} would be left without a live successor",
-                        name(m)
-                    ));
+                    return Err(why!("{} would be left without a live successor", name(m)));
                 }
                 if ms.succ2() == Some(n) && !member(ms.succ[0]) {
-                    return Err(format!(
-                        "{} would be left without a live successor",
-                        name(m)
-                    ));
+                    return Err(why!("{} would be left without a live successor", name(m)));
                 }
             }
             let ns = s.node(n);
             if ns.succ1() == ns.succ2() {
-                return Err(format!("{}'s succ and succ2 are the same", name(n)));
+                return Err(why!("{}'s succ and succ2 are the same", name(n)));
             }
             Ok(())
         }
@@ -97,22 +91,22 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
             need_member(n)?;
             match s.node(n).prdc {
                 Some(p) if !member(p) => Ok(()),
-                Some(p) => Err(format!("{}'s predecessor {} is a member", name(n), name(p))),
-                None => Err(format!("{} has no predecessor", name(n))),
+                Some(p) => Err(why!("{}'s predecessor {} is a member", name(n), name(p))),
+                None => Err(why!("{} has no predecessor", name(n))),
             }
         }
         Action::Update(n) => {
             need_member(n)?;
             let ns = s.node(n);
             if member(ns.succ[0]) {
-                return Err(format!(
+                return Err(why!(
                     "{}'s successor {} is a member",
                     name(n),
                     name(ns.succ[0])
                 ));
             }
             if ns.succ2().is_none() {
-                return Err(format!("{} has no succ2", name(n)));
+                return Err(why!("{} has no succ2", name(n)));
             }
             Ok(())
         }
@@ -120,7 +114,7 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
             need_member(n)?;
             let succ = s.node(n).succ[0];
             if !member(succ) {
-                return Err(format!(
+                return Err(why!(
                     "{}'s successor {} is not a member",
                     name(n),
                     name(succ)
@@ -128,10 +122,10 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
             }
             let new2 = s.node(succ).succ[0];
             if Some(new2) == s.node(n).succ2() {
-                return Err(format!("{}'s succ2 is already {}", name(n), name(new2)));
+                return Err(why!("{}'s succ2 is already {}", name(n), name(new2)));
             }
             if new2 == succ && succ != n {
-                return Err(format!(
+                return Err(why!(
                     "{}'s successor {} is its own successor",
                     name(n),
                     name(succ)
@@ -140,7 +134,7 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
             Ok(())
         }
         Action::StabilizePred(_) | Action::Rectify(_) => {
-            Err("this event belongs to the `correct` variant".to_string())
+            Err(why!("this event belongs to the `correct` variant"))
         }
     }
 }

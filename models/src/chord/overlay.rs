@@ -7,10 +7,14 @@ use stateright::Model;
 use super::action::{Action, Pattern};
 use super::ring::name;
 use super::{ChordModel, Config, State, Variant};
-use crate::check::{OverlayModel, Params, PropertyInfo};
+use crate::check::{Halt, OverlayModel, Params, PropertyInfo};
 
 impl OverlayModel for ChordModel {
     type Pattern = Pattern;
+
+    fn halt(&self) -> &Halt {
+        self.halt_flag()
+    }
 
     fn model_name(&self) -> &'static str {
         "chord"
@@ -85,7 +89,7 @@ impl OverlayModel for ChordModel {
         p.exact()
     }
     fn why_disabled(&self, s: &State, a: &Action) -> Option<String> {
-        self.check_action(s, *a).err()
+        self.explain(s, *a).err()
     }
     fn candidates(&self, s: &State) -> Vec<Action> {
         let mut out = Vec::new();
