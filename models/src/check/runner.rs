@@ -79,6 +79,10 @@ fn to_trace<M: OverlayModel>(m: &M, path: &Path<M>, meta: BTreeMap<String, Strin
 
 fn check_command<M: OverlayModel>(m: &M, opts: &CheckOptions) -> String {
     let mut cmd = format!("overlay check {}", model_args(m));
+    // Only deterministic budgets reproduce a run; the depth bound is one.
+    if let Some(d) = opts.max_depth {
+        cmd.push_str(&format!(" --max-depth {d}"));
+    }
     if let Strategy::Sim { seed } = opts.strategy {
         cmd.push_str(&format!(" --strategy sim --seed {seed}"));
     } else if opts.strategy == Strategy::Dfs {
