@@ -10,6 +10,9 @@ pub struct VariantInfo {
     pub about: &'static str,
 }
 
+/// Builds a model of a variant from `-p` pairs.
+pub type Build = fn(&str, &Params) -> Result<Box<dyn Runner>, String>;
+
 /// A model the command line can check.
 pub struct ModelEntry {
     pub name: &'static str,
@@ -18,7 +21,7 @@ pub struct ModelEntry {
     /// Parameters: name and meaning (with defaults).
     pub params: &'static [(&'static str, &'static str)],
     /// Builds a model of a variant from `-p` pairs.
-    pub build: fn(&str, &Params) -> Result<Box<dyn Runner>, String>,
+    pub build: Build,
 }
 
 impl ModelEntry {

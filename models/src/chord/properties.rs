@@ -406,6 +406,6 @@ pub fn non_ideal_implies_change_enabled(s: &State, r: usize) -> bool {
 }
 
 pub fn ideal_implies_no_change_enabled(s: &State, r: usize) -> bool {
-    !(invariant(s, r) && ideal_correct(s, r) && no_status(s))
-        || !s.members().any(|m| change_enabled(s, m))
+    let applies = invariant(s, r) && ideal_correct(s, r) && no_status(s);
+    !applies || !s.members().any(|m| change_enabled(s, m))
 }
