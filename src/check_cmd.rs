@@ -64,6 +64,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         max_states: args.max_states,
         max_depth: args.max_depth,
         timeout,
+        symmetry: args.symmetry,
     })
 }
 

@@ -70,6 +70,10 @@ pub struct CheckArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Keep one state per ring rotation (explores depth-first, as
+    /// Stateright applies symmetry only there; counterexamples stay shortest).
+    #[arg(long)]
+    pub symmetry: bool,
     /// Stop after this many states (exit code 3 if unfinished).
     #[arg(long)]
     pub max_states: Option<usize>,

@@ -104,6 +104,12 @@ pub trait OverlayModel:
     /// Every action that could be enabled in `s`, enabled or not.
     fn candidates(&self, s: &Self::State) -> Vec<Self::Action>;
 
+    /// A canonical representative of a state's symmetry class, when the
+    /// model has a symmetry (used with `CheckOptions::symmetry`).
+    fn representative(&self) -> Option<fn(&Self::State) -> Self::State> {
+        None
+    }
+
     /// Node names, for diagrams.
     fn participants(&self) -> Vec<String>;
     /// A diagram arrow for an action: (actor, other party).

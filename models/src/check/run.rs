@@ -28,6 +28,11 @@ pub struct CheckOptions {
     pub max_states: Option<usize>,
     pub max_depth: Option<usize>,
     pub timeout: Option<Duration>,
+    /// Keep one state per symmetry class (the model's representative).
+    /// Stateright applies symmetry in depth-first search only, so a `Bfs`
+    /// check explores depth-first; its counterexamples are still the exact
+    /// shortest ones, from the unreduced search of `shortest`.
+    pub symmetry: bool,
 }
 
 impl Default for CheckOptions {
@@ -38,6 +43,7 @@ impl Default for CheckOptions {
             max_states: None,
             max_depth: None,
             timeout: None,
+            symmetry: false,
         }
     }
 }
@@ -116,7 +122,16 @@ pub fn check<M: OverlayModel>(
         builder = builder.target_max_depth(d + 2);
     }
     let deadline = opts.timeout.map(|t| start + t);
-    let (unique, states, depth, discoveries) = match opts.strategy {
+    let mut strategy = opts.strategy;
+    if opts.symmetry {
+        if let Some(rep) = m.representative() {
+            builder = builder.symmetry_fn(rep);
+            if strategy == Strategy::Bfs {
+                strategy = Strategy::Dfs;
+            }
+        }
+    }
+    let (unique, states, depth, discoveries) = match strategy {
         Strategy::Bfs => drive(m, builder.spawn_bfs(), start, deadline, progress),
         Strategy::Dfs => drive(m, builder.spawn_dfs(), start, deadline, progress),
         Strategy::Sim { seed } => drive(

@@ -86,6 +86,7 @@ pub mod properties;
 mod repair;
 pub mod ring;
 pub mod state;
+pub mod symmetry;
 
 use std::sync::Arc;
 

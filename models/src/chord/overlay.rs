@@ -111,6 +111,9 @@ impl OverlayModel for ChordModel {
         }
         out
     }
+    fn representative(&self) -> Option<fn(&State) -> State> {
+        Some(super::symmetry::canonical)
+    }
     fn participants(&self) -> Vec<String> {
         (0..self.cfg.nodes as u8).map(name).collect()
     }

@@ -5,7 +5,9 @@
 //! In `original`/`original-fixed` the list holds `succ` and, when present,
 //! `succ2`; in `correct` it always holds exactly `r` entries.
 
-use super::ring::Node;
+use std::fmt;
+
+use super::ring::{Name, Node};
 
 /// What a `correct` node is in the middle of (Zave, TSE 2017, §V).
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,7 +44,7 @@ impl NodeState {
 }
 
 /// The whole network.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Hash, PartialEq, Eq, PartialOrd, Ord)]
 pub struct State {
     /// Indexed by identity: `nodes[i]` is `n{i}`.
     pub nodes: Vec<NodeState>,
@@ -79,5 +81,32 @@ impl State {
             .iter()
             .copied()
             .find(|&s| self.is_member(s))
+    }
+}
+
+/// One line per member, as the explorer and test failures show it:
+/// `n0: succ [n1, n2] prdc n3 stabilizing(n1)`, then notifications.
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for n in self.members() {
+            let ns = self.node(n);
+            let list: Vec<String> = ns.succ.iter().map(|&x| Name(x).to_string()).collect();
+            write!(f, "{}: succ [{}]", Name(n), list.join(", "))?;
+            if let Some(p) = ns.prdc {
+                write!(f, " prdc {}", Name(p))?;
+            }
+            match ns.status {
+                Some(Status::Stabilizing(p)) => write!(f, " stabilizing({})", Name(p))?,
+                Some(Status::Rectifying(q)) => write!(f, " rectifying({})", Name(q))?,
+                None => {}
+            }
+            writeln!(f)?;
+        }
+        for (from, to) in self.notify.iter().enumerate() {
+            if let Some(to) = to {
+                writeln!(f, "pending: {} notifies {}", Name(from as Node), Name(*to))?;
+            }
+        }
+        Ok(())
     }
 }

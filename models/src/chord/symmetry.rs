@@ -1,0 +1,96 @@
+//! Ring rotation: renaming every identity i to (i + k) mod N preserves
+//! `between`, every event's precondition and effect (the `correct` padding
+//! rule wraps mod N too) and every property. So a checker may keep one
+//! representative per rotation class: the least rotation of a state.
+//!
+//! The initial states of `original` (n0 alone) are not closed under
+//! rotation, but that does not matter for verdicts: the classes reached
+//! from the initial class are exactly the classes of reachable states.
+
+use super::ring::Node;
+use super::state::{NodeState, State, Status};
+
+/// `s` with every identity i renamed to (i + k) mod N.
+pub fn rotate(s: &State, k: usize) -> State {
+    let n = s.nodes.len();
+    let r = |x: Node| ((x as usize + k) % n) as Node;
+    let mut nodes = vec![NodeState::default(); n];
+    for (i, ns) in s.nodes.iter().enumerate() {
+        nodes[(i + k) % n] = NodeState {
+            succ: ns.succ.iter().map(|&x| r(x)).collect(),
+            prdc: ns.prdc.map(r),
+            status: ns.status.map(|st| match st {
+                Status::Stabilizing(p) => Status::Stabilizing(r(p)),
+                Status::Rectifying(q) => Status::Rectifying(r(q)),
+            }),
+        };
+    }
+    let mut notify = vec![None; s.notify.len()];
+    for (i, to) in s.notify.iter().enumerate() {
+        notify[(i + k) % n] = to.map(r);
+    }
+    State { nodes, notify }
+}
+
+/// The least of the N rotations of `s`.
+pub fn canonical(s: &State) -> State {
+    (1..s.nodes.len())
+        .map(|k| rotate(s, k))
+        .fold(s.clone(), |best, x| best.min(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chord::properties as p;
+    use crate::chord::{overlay::build, ChordModel};
+    use stateright::Model;
+
+    fn all_reachable(m: &ChordModel, limit: usize) -> Vec<State> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = m.init_states();
+        let mut acts = Vec::new();
+        while let Some(s) = todo.pop() {
+            if seen.len() >= limit || !seen.insert(s.clone()) {
+                continue;
+            }
+            acts.clear();
+            m.actions(&s, &mut acts);
+            todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
+        }
+        seen.into_iter().collect()
+    }
+
+    #[test]
+    fn rotation_commutes_with_events_and_keeps_verdicts() {
+        for (variant, nodes) in [("original", "4"), ("correct", "5")] {
+            let m = build(variant, &vec![("nodes".into(), nodes.into())]).unwrap();
+            for s in all_reachable(&m, 3000) {
+                let t = rotate(&s, 1);
+                assert_eq!(rotate(&t, s.nodes.len() - 1), s);
+                let mut a1 = Vec::new();
+                let mut a2 = Vec::new();
+                m.enabled(&s, false, &mut a1);
+                m.enabled(&t, false, &mut a2);
+                let mut next1: Vec<State> =
+                    a1.iter().map(|&a| rotate(&m.apply(&s, a), 1)).collect();
+                let mut next2: Vec<State> = a2.iter().map(|&a| m.apply(&t, a)).collect();
+                next1.sort();
+                next2.sort();
+                assert_eq!(next1, next2, "{variant}: successors of a rotation");
+                for prop in m.properties() {
+                    assert_eq!(
+                        (prop.condition)(&m, &s),
+                        (prop.condition)(&m, &t),
+                        "{}",
+                        prop.name
+                    );
+                }
+                assert_eq!(
+                    p::ring_members(&t).count_ones(),
+                    p::ring_members(&s).count_ones()
+                );
+            }
+        }
+    }
+}
