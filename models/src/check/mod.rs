@@ -106,7 +106,7 @@ pub trait OverlayModel:
 
     /// A canonical representative of a state's symmetry class, when the
     /// model has a symmetry (used with `CheckOptions::symmetry`).
-    fn representative(&self) -> Option<fn(&Self::State) -> Self::State> {
+    fn representative(&self) -> Option<Representative<Self::State>> {
         None
     }
 
@@ -115,6 +115,9 @@ pub trait OverlayModel:
     /// A diagram arrow for an action: (actor, other party).
     fn arrow(&self, a: &Self::Action) -> (String, Option<String>);
 }
+
+/// Maps a state to the canonical member of its symmetry class.
+pub type Representative<S> = fn(&S) -> S;
 
 /// `-p k=v` pairs, as given.
 pub type Params = Vec<(String, String)>;

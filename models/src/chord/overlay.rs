@@ -7,7 +7,7 @@ use stateright::Model;
 use super::action::{Action, Pattern};
 use super::ring::name;
 use super::{ChordModel, Config, State, Variant};
-use crate::check::{Halt, OverlayModel, Params, PropertyInfo};
+use crate::check::{Halt, OverlayModel, Params, PropertyInfo, Representative};
 
 impl OverlayModel for ChordModel {
     type Pattern = Pattern;
@@ -111,7 +111,7 @@ impl OverlayModel for ChordModel {
         }
         out
     }
-    fn representative(&self) -> Option<fn(&State) -> State> {
+    fn representative(&self) -> Option<Representative<State>> {
         Some(super::symmetry::canonical)
     }
     fn participants(&self) -> Vec<String> {
