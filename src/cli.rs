@@ -70,8 +70,8 @@ pub struct CheckArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Keep one state per ring rotation (explores depth-first, as
-    /// Stateright applies symmetry only there; counterexamples stay shortest).
+    /// Keep one state per ring rotation (fewer states; the same verdicts,
+    /// and counterexamples still shortest and concrete).
     #[arg(long)]
     pub symmetry: bool,
     /// Stop after this many states (exit code 3 if unfinished).

@@ -44,23 +44,16 @@ pub struct PropertyInfo {
     pub about: &'static str,
 }
 
-/// A stop signal shared by a model and the checker driving it.
-///
-/// Stateright 0.31 honours its timeout only when a worker runs out of
-/// queued work, which a single-threaded BFS never does; so the runner
-/// raises this flag instead and the model's `within_boundary` then admits
-/// no new state, which drains the queue within moments.
+/// A flag shared by a model and the checker driving it (the checker runs
+/// on clones of the model, so the flag lives behind an `Arc`).
 #[derive(Clone, Debug, Default)]
-pub struct Halt(Arc<AtomicBool>);
+pub struct Switch(Arc<AtomicBool>);
 
-impl Halt {
-    pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed)
+impl Switch {
+    pub fn set(&self, on: bool) {
+        self.0.store(on, Ordering::Relaxed)
     }
-    pub fn reset(&self) {
-        self.0.store(false, Ordering::Relaxed)
-    }
-    pub fn is_stopped(&self) -> bool {
+    pub fn is_on(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
 }
@@ -80,7 +73,22 @@ pub trait OverlayModel:
     type Pattern;
 
     /// The stop flag its `within_boundary` obeys.
-    fn halt(&self) -> &Halt;
+    ///
+    /// Stateright 0.31 honours its timeout only when a worker runs out of
+    /// queued work, which a single-threaded BFS never does; so the runner
+    /// raises this flag instead and the model then admits no new state,
+    /// which drains the queue within moments.
+    fn halt(&self) -> &Switch;
+
+    /// When the model has a symmetry: the flag that makes its initial and
+    /// next states canonical representatives of their symmetry class.
+    ///
+    /// Stateright's own `.symmetry()` works in depth-first search only,
+    /// whose stack holds a whole path per entry and so runs out of memory
+    /// on large spaces; canonical states work in every strategy.
+    fn symmetry(&self) -> Option<&Switch> {
+        None
+    }
 
     fn model_name(&self) -> &'static str;
     fn variant_name(&self) -> &'static str;
@@ -104,20 +112,11 @@ pub trait OverlayModel:
     /// Every action that could be enabled in `s`, enabled or not.
     fn candidates(&self, s: &Self::State) -> Vec<Self::Action>;
 
-    /// A canonical representative of a state's symmetry class, when the
-    /// model has a symmetry (used with `CheckOptions::symmetry`).
-    fn representative(&self) -> Option<Representative<Self::State>> {
-        None
-    }
-
     /// Node names, for diagrams.
     fn participants(&self) -> Vec<String>;
     /// A diagram arrow for an action: (actor, other party).
     fn arrow(&self, a: &Self::Action) -> (String, Option<String>);
 }
-
-/// Maps a state to the canonical member of its symmetry class.
-pub type Representative<S> = fn(&S) -> S;
 
 /// `-p k=v` pairs, as given.
 pub type Params = Vec<(String, String)>;

@@ -28,10 +28,8 @@ pub struct CheckOptions {
     pub max_states: Option<usize>,
     pub max_depth: Option<usize>,
     pub timeout: Option<Duration>,
-    /// Keep one state per symmetry class (the model's representative).
-    /// Stateright applies symmetry in depth-first search only, so a `Bfs`
-    /// check explores depth-first; its counterexamples are still the exact
-    /// shortest ones, from the unreduced search of `shortest`.
+    /// Keep one state per symmetry class (when the model has a symmetry).
+    /// Counterexamples still come from the exact unreduced search.
     pub symmetry: bool,
 }
 
@@ -104,7 +102,7 @@ pub fn check<M: OverlayModel>(
     progress: &mut dyn FnMut(&Progress),
 ) -> CheckOutcome<Path<M>> {
     let start = Instant::now();
-    m.halt().reset();
+    m.halt().set(false);
     // Never stop at the first discoveries: expected violations are part of
     // every check, and state counts must be those of the whole space.
     let mut builder = m
@@ -122,16 +120,10 @@ pub fn check<M: OverlayModel>(
         builder = builder.target_max_depth(d + 2);
     }
     let deadline = opts.timeout.map(|t| start + t);
-    let mut strategy = opts.strategy;
-    if opts.symmetry {
-        if let Some(rep) = m.representative() {
-            builder = builder.symmetry_fn(rep);
-            if strategy == Strategy::Bfs {
-                strategy = Strategy::Dfs;
-            }
-        }
+    if let Some(sym) = m.symmetry() {
+        sym.set(opts.symmetry);
     }
-    let (unique, states, depth, discoveries) = match strategy {
+    let (unique, states, depth, discoveries) = match opts.strategy {
         Strategy::Bfs => drive(m, builder.spawn_bfs(), start, deadline, progress),
         Strategy::Dfs => drive(m, builder.spawn_dfs(), start, deadline, progress),
         Strategy::Sim { seed } => drive(
@@ -142,8 +134,12 @@ pub fn check<M: OverlayModel>(
             progress,
         ),
     };
+    // Counterexamples are concrete runs: search without the reduction.
+    if let Some(sym) = m.symmetry() {
+        sym.set(false);
+    }
     let elapsed = start.elapsed();
-    let timed_out = m.halt().is_stopped();
+    let timed_out = m.halt().is_on();
     let capped = opts.max_states.is_some_and(|n| states >= n || unique >= n);
     let deep = opts.max_depth.is_some_and(|d| depth > d);
     let depth = opts.max_depth.map_or(depth, |d| depth.min(d));
@@ -213,7 +209,7 @@ fn drive<M: OverlayModel, C: Checker<M>>(
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            m.halt().stop();
+            m.halt().set(true);
         }
         if last.elapsed() >= Duration::from_secs(1) {
             progress(&sample(&checker));

@@ -96,7 +96,7 @@ pub use action::{Action, Pattern};
 pub use ring::Node;
 pub use state::State;
 
-use crate::check::{Expect, Halt, PropertyInfo};
+use crate::check::{Expect, PropertyInfo, Switch};
 use properties as p;
 
 /// The protocol variant.
@@ -200,7 +200,8 @@ impl Config {
 pub struct ChordModel {
     pub cfg: Config,
     repair_memo: Arc<repair::Memo>,
-    halt: Halt,
+    halt: Switch,
+    symmetric: Switch,
 }
 
 impl ChordModel {
@@ -209,7 +210,8 @@ impl ChordModel {
         Ok(ChordModel {
             cfg,
             repair_memo: Default::default(),
-            halt: Halt::default(),
+            halt: Switch::default(),
+            symmetric: Switch::default(),
         })
     }
 
@@ -287,8 +289,21 @@ impl ChordModel {
         });
     }
 
-    pub(crate) fn halt_flag(&self) -> &Halt {
+    pub(crate) fn halt_flag(&self) -> &Switch {
         &self.halt
+    }
+
+    pub(crate) fn symmetry_flag(&self) -> &Switch {
+        &self.symmetric
+    }
+
+    /// `s`, or its rotation class's representative when reducing.
+    fn reduce(&self, s: State) -> State {
+        if self.symmetric.is_on() {
+            symmetry::canonical(&s)
+        } else {
+            s
+        }
     }
 
     /// Repairable: from `s`, repair steps alone reach an Ideal state.
@@ -466,11 +481,9 @@ fn table(v: Variant) -> &'static [Row] {
     }
 }
 
-impl Model for ChordModel {
-    type State = State;
-    type Action = Action;
-
-    fn init_states(&self) -> Vec<State> {
+impl ChordModel {
+    /// The initial states, unreduced.
+    fn concrete_init_states(&self) -> Vec<State> {
         let n = self.cfg.nodes;
         match self.cfg.variant {
             Variant::Correct => subsets(n, self.cfg.ring)
@@ -487,13 +500,29 @@ impl Model for ChordModel {
             }
         }
     }
+}
+
+impl Model for ChordModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        let mut out: Vec<State> = Vec::new();
+        for s in self.concrete_init_states() {
+            let s = self.reduce(s);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
 
     fn actions(&self, s: &State, out: &mut Vec<Action>) {
         self.enabled(s, false, out)
     }
 
     fn next_state(&self, s: &State, a: Action) -> Option<State> {
-        Some(self.apply(s, a))
+        Some(self.reduce(self.apply(s, a)))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -509,7 +538,7 @@ impl Model for ChordModel {
 
     /// Everything is within bounds until a timeout halts the check.
     fn within_boundary(&self, _: &State) -> bool {
-        !self.halt.is_stopped()
+        !self.halt.is_on()
     }
 }
 

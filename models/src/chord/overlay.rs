@@ -7,13 +7,16 @@ use stateright::Model;
 use super::action::{Action, Pattern};
 use super::ring::name;
 use super::{ChordModel, Config, State, Variant};
-use crate::check::{Halt, OverlayModel, Params, PropertyInfo, Representative};
+use crate::check::{OverlayModel, Params, PropertyInfo, Switch};
 
 impl OverlayModel for ChordModel {
     type Pattern = Pattern;
 
-    fn halt(&self) -> &Halt {
+    fn halt(&self) -> &Switch {
         self.halt_flag()
+    }
+    fn symmetry(&self) -> Option<&Switch> {
+        Some(self.symmetry_flag())
     }
 
     fn model_name(&self) -> &'static str {
@@ -110,9 +113,6 @@ impl OverlayModel for ChordModel {
             }
         }
         out
-    }
-    fn representative(&self) -> Option<Representative<State>> {
-        Some(super::symmetry::canonical)
     }
     fn participants(&self) -> Vec<String> {
         (0..self.cfg.nodes as u8).map(name).collect()
