@@ -7,14 +7,14 @@
 use std::collections::BTreeSet;
 
 use overlay_models::check::run::{check, CheckOptions, Verdict};
-use overlay_models::check::{Expect, Halt, OverlayModel, PropertyInfo};
+use overlay_models::check::{Expect, OverlayModel, PropertyInfo, Switch};
 use serde_json::{json, Map, Value};
 use stateright::{Checker, HasDiscoveries, Model, Property};
 
 /// A counter from 0 to 12 that moves by +1 or +3; "Small" (x < 3) first
 /// fails after one `+3` step.
 #[derive(Clone, Default)]
-struct Counter(Halt);
+struct Counter(Switch);
 
 impl Model for Counter {
     type State = u8;
@@ -38,7 +38,7 @@ impl Model for Counter {
 
 impl OverlayModel for Counter {
     type Pattern = u8;
-    fn halt(&self) -> &Halt {
+    fn halt(&self) -> &Switch {
         &self.0
     }
     fn model_name(&self) -> &'static str {
