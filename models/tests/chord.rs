@@ -196,3 +196,31 @@ fn rotation_symmetry_reduces_states_and_keeps_verdicts() {
     assert_eq!(unique, 3_571);
     assert_as_expected(&m, &props);
 }
+
+/// The example scenarios in `scenarios/` run as their comments say.
+#[test]
+fn example_scenarios_run_as_documented() {
+    use overlay_models::check::Runner;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("scenario file");
+
+    let m = model("correct", &[]);
+    let run = m
+        .run_script(&read("correct-join.txt"), "test")
+        .expect("runs");
+    assert_eq!(run.trace.len_events(), 6);
+    assert!(run.first_violations.is_empty());
+
+    let m = model("original", &[]);
+    let run = m
+        .run_script(&read("original-stabilize-bug.txt"), "test")
+        .expect("runs");
+    assert_eq!(
+        run.first_violations,
+        vec![
+            ("AtLeastOneRing".to_string(), 5),
+            ("ConnectedAppendages".to_string(), 5),
+            ("Repairable".to_string(), 5)
+        ]
+    );
+}
