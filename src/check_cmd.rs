@@ -36,7 +36,7 @@ pub fn check(args: &CheckArgs) -> Outcome {
             Format::Text => print_text(runner.as_ref(), &out, &paths),
             Format::Json => println!("{}", to_json(runner.as_ref(), &out, &paths)),
         }
-        worst = worst.max(exit_code(&out));
+        worst = combine(worst, exit_code(&out));
     }
     Ok(worst)
 }
@@ -44,6 +44,15 @@ pub fn check(args: &CheckArgs) -> Outcome {
 fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     if args.threads == 0 {
         return Err(input_error("--threads must be at least 1"));
+    }
+    if args.strategy == StrategyArg::Sim
+        && args.max_states.is_none()
+        && args.timeout.is_none()
+        && args.max_depth.is_none()
+    {
+        return Err(input_error(
+            "--strategy sim walks forever: give it a budget (--timeout, --max-states or --max-depth)",
+        ));
     }
     let timeout = match args.timeout {
         Some(t) if !(t.is_finite() && t > 0.0) => {
@@ -68,10 +77,18 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     })
 }
 
+/// A surprise outweighs an unfinished check, which outweighs success.
+fn combine(a: Exit, b: Exit) -> Exit {
+    match (a, b) {
+        (Exit::Surprise, _) | (_, Exit::Surprise) => Exit::Surprise,
+        (Exit::Budget, _) | (_, Exit::Budget) => Exit::Budget,
+        _ => Exit::Ok,
+    }
+}
+
 /// 1 for a surprise, 3 for an unfinished check, else 0.
 fn exit_code(out: &CheckOutcome<Trace>) -> Exit {
-    let mut code = Exit::Ok;
-    for p in &out.properties {
+    out.properties.iter().fold(Exit::Ok, |code, p| {
         let c = match (p.info.expect, p.verdict) {
             (Expect::Holds, Verdict::Violated) | (Expect::Violated, Verdict::Holds) => {
                 Exit::Surprise
@@ -79,13 +96,8 @@ fn exit_code(out: &CheckOutcome<Trace>) -> Exit {
             (_, Verdict::Unknown) => Exit::Budget,
             _ => Exit::Ok,
         };
-        code = match (code, c) {
-            (Exit::Surprise, _) | (_, Exit::Surprise) => Exit::Surprise,
-            (Exit::Budget, _) | (_, Exit::Budget) => Exit::Budget,
-            _ => Exit::Ok,
-        };
-    }
-    code
+        combine(code, c)
+    })
 }
 
 /// `original_nodes4_succ-list2_OrderedMerges.itf.json`
@@ -210,7 +222,7 @@ fn to_json(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf>])
         "variant": r.variant_name(),
         "params": params,
         "unique_states": out.unique_states,
-        "states": out.states,
+        "transitions": out.states,
         "max_depth": out.max_depth,
         "complete": out.complete,
         "shortest_traces": out.shortest,

@@ -74,7 +74,8 @@ pub struct CheckArgs {
     /// and counterexamples still shortest and concrete).
     #[arg(long)]
     pub symmetry: bool,
-    /// Stop after this many states (exit code 3 if unfinished).
+    /// Stop after generating this many states, repeats included (exit code
+    /// 3 if unfinished).
     #[arg(long)]
     pub max_states: Option<usize>,
     /// Explore no deeper than this many events.

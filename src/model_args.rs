@@ -7,16 +7,25 @@ use crate::cli::ModelArgs;
 use crate::exit::Failure;
 use crate::input_error;
 
-/// Splits `-p name=value` flags.
+/// Splits `-p name=value` flags; a name given twice is an error.
 pub fn parse_params(raw: &[String]) -> Result<Vec<(String, String)>, Failure> {
-    raw.iter()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(input_error(format!(
-                "-p {kv}: expected NAME=VALUE, e.g. -p nodes=4"
-            ))),
-        })
-        .collect()
+    let mut out: Vec<(String, String)> = Vec::new();
+    for kv in raw {
+        match kv.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                if out.iter().any(|(seen, _)| seen == k) {
+                    return Err(input_error(format!("-p {k} is given twice")));
+                }
+                out.push((k.to_string(), v.to_string()));
+            }
+            _ => {
+                return Err(input_error(format!(
+                    "-p {kv}: expected NAME=VALUE, e.g. -p nodes=4"
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The runners the flags ask for: one variant, or every variant.

@@ -110,8 +110,32 @@ pub struct Arrow {
     pub label: String,
 }
 
+/// The participants owning the changed fields (`var[p]` belongs to p), as
+/// a Mermaid span `first,last` (or one name); `None` when no changed field
+/// names a participant.
+fn note_owners(
+    participants: &[String],
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Option<String> {
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let owners: Vec<&String> = participants
+        .iter()
+        .filter(|p| {
+            keys.iter()
+                .any(|k| before.get(*k) != after.get(*k) && k.ends_with(&format!("[{p}]")))
+        })
+        .collect();
+    match owners.as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        [first, .., last] => Some(format!("{first},{last}")),
+    }
+}
+
 /// A Mermaid `sequenceDiagram` of the trace: `arrows[i - 1]` draws step `i`,
-/// followed by a note of the step's changes over `from`, and a note across
+/// followed by a note of the step's changes over the participants whose
+/// fields changed (`succ[n1]` belongs to n1; else over `from`), and a note across
 /// all participants for each property that became violated at that step.
 ///
 /// `participants` must be Mermaid participant ids (letters, digits, `_`).
@@ -141,11 +165,9 @@ pub fn mermaid(
         let changed = changes(&flats[i - 1], &flats[i]);
         if !changed.is_empty() {
             let text: Vec<String> = changed.iter().map(|c| escape_mermaid(c)).collect();
-            lines.push(format!(
-                "{INDENT}Note over {}: {}",
-                arrow.from,
-                text.join("<br/>")
-            ));
+            let over = note_owners(participants, &flats[i - 1], &flats[i])
+                .unwrap_or_else(|| arrow.from.clone());
+            lines.push(format!("{INDENT}Note over {over}: {}", text.join("<br/>")));
         }
         lines.extend(violation_notes(span.as_deref(), violated, i));
     }
