@@ -19,18 +19,9 @@ fn load(path: &std::path::Path) -> Result<(Trace, Box<dyn Runner>), Failure> {
     let variant = t
         .meta("variant")
         .ok_or_else(|| input_error(format!("{shown}: #meta has no `variant`")))?;
-    let params: Vec<(String, String)> = t
-        .meta("params")
-        .unwrap_or("")
-        .split_whitespace()
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| {
-                    input_error(format!("{shown}: #meta params: `{kv}` is not NAME=VALUE"))
-                })
-        })
-        .collect::<Result<_, _>>()?;
+    let params = t
+        .params()
+        .map_err(|e| input_error(format!("{shown}: {e}")))?;
     let entry = registry::find(model).map_err(|e| input_error(format!("{shown}: {e}")))?;
     let r = (entry.build)(variant, &params).map_err(|e| input_error(format!("{shown}: {e}")))?;
     Ok((t, r))

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use overlay_models::registry;
-use overlay_models::trace::{self, Trace};
+use overlay_models::trace;
 
 /// The repository's `traces/` folder.
 pub fn traces_dir() -> PathBuf {
@@ -39,25 +39,13 @@ pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Parameters recorded in a trace's `#meta` (`k=v k=v`).
-pub fn meta_params(t: &Trace) -> Vec<(String, String)> {
-    t.meta("params")
-        .unwrap_or("")
-        .split_whitespace()
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
 /// Replays one trace file against the model its `#meta` names; returns the
 /// violated properties of every state.
 pub fn replay_against_model(path: &Path) -> Result<Vec<Vec<String>>, String> {
     let t = trace::read_file(path).map_err(|e| e.to_string())?;
     let model = t.meta("model").ok_or("no `model` in #meta")?;
     let variant = t.meta("variant").ok_or("no `variant` in #meta")?;
-    let runner = (registry::find(model)?.build)(variant, &meta_params(&t))?;
+    let runner = (registry::find(model)?.build)(variant, &t.params()?)?;
     runner
         .replay(&t)
         .map_err(|e| format!("{}: {e}", path.display()))

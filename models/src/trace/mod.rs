@@ -49,6 +49,19 @@ impl Trace {
         self.meta.get(key).map(String::as_str)
     }
 
+    /// The model parameters recorded in `#meta` `params` (`k=v k=v`).
+    pub fn params(&self) -> Result<Vec<(String, String)>, String> {
+        self.meta("params")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .ok_or_else(|| format!("#meta params: `{kv}` is not NAME=VALUE"))
+            })
+            .collect()
+    }
+
     /// Number of events (states after the first).
     pub fn len_events(&self) -> usize {
         self.states.len().saturating_sub(1)
