@@ -411,12 +411,12 @@ static ORIGINAL: [Row; 14] = [
     ),
     row(
         "ValidRingIsImprovable",
-        |m, s| p::valid_ring_is_improvable(s, m.fixed()),
+        |m, s| p::valid_ring_is_improvable(s, m.fixed(), p::Mutation::None),
         "one ordered ring, connected, not Ideal: some repair changes it",
     ),
     row(
         "IdealRingCannotImprove",
-        |m, s| p::ideal_ring_cannot_improve(s, m.fixed()),
+        |m, s| p::ideal_ring_cannot_improve(s, m.fixed(), p::Mutation::None),
         "Ideal: no repair step changes it",
     ),
     row(
@@ -459,12 +459,12 @@ static CORRECT: [Row; 9] = [
     ),
     row(
         "NonIdealImpliesChangeEnabled",
-        |m, s| p::non_ideal_implies_change_enabled(s, m.r()),
+        |m, s| p::non_ideal_implies_change_enabled(s, m.r(), p::Mutation::None),
         "Invariant, idle, not Ideal: some effective operation is enabled",
     ),
     row(
         "IdealImpliesNoChangeEnabled",
-        |m, s| p::ideal_implies_no_change_enabled(s, m.r()),
+        |m, s| p::ideal_implies_no_change_enabled(s, m.r(), p::Mutation::None),
         "Ideal and idle: no effective operation is enabled",
     ),
     row(

@@ -260,10 +260,31 @@ pub fn ideal_original(s: &State) -> bool {
     valid(s) && stable(s) && reconciled(s)
 }
 
+/// Deliberately broken change predicates, for the tests that show each
+/// progress property able to fail (one that cannot fail would test nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutation {
+    /// The predicates as Zave wrote them.
+    None,
+    /// Forget one predicate: ReconciliationWillChangeSuccessor2 (original),
+    /// EffectiveRectifyFromSucc (correct).
+    ForgetOne,
+    /// Claim that stabilizing always changes something.
+    AlwaysChange,
+}
+
 /// Zave's five change predicates: some repair event would change the ring
 /// structure. `fixed` adds the fixed Stabilize's membership test.
 pub fn improvable(s: &State, fixed: bool) -> bool {
+    improvable_as(s, fixed, Mutation::None)
+}
+
+/// [`improvable`], possibly mutated.
+pub fn improvable_as(s: &State, fixed: bool, mu: Mutation) -> bool {
     let member = |n: Node| s.is_member(n);
+    if mu == Mutation::AlwaysChange && s.member_count() > 0 {
+        return true;
+    }
     s.members().any(|n| {
         let ns = s.node(n);
         let succ = ns.succ[0];
@@ -285,7 +306,7 @@ pub fn improvable(s: &State, fixed: bool) -> bool {
         // ReconciliationWillChangeSuccessor
         let update = !member(succ) && ns.succ2().is_some();
         // ReconciliationWillChangeSuccessor2
-        let reconcile = member(succ) && {
+        let reconcile = mu != Mutation::ForgetOne && member(succ) && {
             let new2 = s.node(succ).succ[0];
             Some(new2) != ns.succ2() && (new2 != succ || succ == n)
         };
@@ -294,13 +315,15 @@ pub fn improvable(s: &State, fixed: bool) -> bool {
 }
 
 /// ValidRingIsImprovable: CoreValid and not Ideal implies improvable.
-pub fn valid_ring_is_improvable(s: &State, fixed: bool) -> bool {
-    !(one_ordered_ring(s) && connected_appendages(s)) || ideal_original(s) || improvable(s, fixed)
+pub fn valid_ring_is_improvable(s: &State, fixed: bool, mu: Mutation) -> bool {
+    !(one_ordered_ring(s) && connected_appendages(s))
+        || ideal_original(s)
+        || improvable_as(s, fixed, mu)
 }
 
 /// IdealRingCannotImprove.
-pub fn ideal_ring_cannot_improve(s: &State, fixed: bool) -> bool {
-    !ideal_original(s) || !improvable(s, fixed)
+pub fn ideal_ring_cannot_improve(s: &State, fixed: bool, mu: Mutation) -> bool {
+    !ideal_original(s) || !improvable_as(s, fixed, mu)
 }
 
 // ---- the corrected protocol ---------------------------------------------
@@ -369,11 +392,14 @@ fn stable_correct(s: &State) -> bool {
 }
 
 /// Zave's four `Effective…IsEnabled` predicates, for member m (no status).
-pub fn change_enabled(s: &State, m: Node) -> bool {
+pub fn change_enabled(s: &State, m: Node, mu: Mutation) -> bool {
     let member = |n: Node| s.is_member(n);
     let ms = s.node(m);
     if ms.status.is_some() {
         return false;
+    }
+    if mu == Mutation::AlwaysChange {
+        return true;
     }
     let s1 = ms.succ[0];
     if !member(s1) {
@@ -392,7 +418,7 @@ pub fn change_enabled(s: &State, m: Node) -> bool {
         true
     } else {
         // EffectiveRectifyFromSucc
-        between(p, m, s1) || !member(p)
+        mu != Mutation::ForgetOne && (between(p, m, s1) || !member(p))
     }
 }
 
@@ -400,12 +426,12 @@ fn no_status(s: &State) -> bool {
     s.members().all(|m| s.node(m).status.is_none())
 }
 
-pub fn non_ideal_implies_change_enabled(s: &State, r: usize) -> bool {
+pub fn non_ideal_implies_change_enabled(s: &State, r: usize, mu: Mutation) -> bool {
     !(invariant(s, r) && !ideal_correct(s, r) && no_status(s))
-        || s.members().any(|m| change_enabled(s, m))
+        || s.members().any(|m| change_enabled(s, m, mu))
 }
 
-pub fn ideal_implies_no_change_enabled(s: &State, r: usize) -> bool {
+pub fn ideal_implies_no_change_enabled(s: &State, r: usize, mu: Mutation) -> bool {
     let applies = invariant(s, r) && ideal_correct(s, r) && no_status(s);
-    !applies || !s.members().any(|m| change_enabled(s, m))
+    !applies || !s.members().any(|m| change_enabled(s, m, mu))
 }
