@@ -45,6 +45,11 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     if args.threads == 0 {
         return Err(input_error("--threads must be at least 1"));
     }
+    if args.symmetry && args.strategy != StrategyArg::Bfs {
+        return Err(input_error(
+            "--symmetry works with --strategy bfs only (its counterexamples come from an exact unreduced search)",
+        ));
+    }
     if args.strategy == StrategyArg::Sim
         && args.max_states.is_none()
         && args.timeout.is_none()

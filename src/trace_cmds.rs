@@ -52,7 +52,11 @@ pub fn replay(args: &ReplayArgs) -> Outcome {
             Ok(Exit::Ok)
         }
         Err(e) => Err(Failure {
-            code: Exit::Surprise,
+            code: if e.malformed {
+                Exit::Input
+            } else {
+                Exit::Surprise
+            },
             message: format!("{shown}: {e}"),
         }),
     }

@@ -63,7 +63,7 @@ fn original_n3_breaks_all_seven_claimed_invariants() {
         vec![
             ("AtLeastOneRing", Some(5)),
             ("AtMostOneRing", Some(14)),
-            ("OrderedRing", Some(14)),
+            ("OrderedRing", Some(15)),
             ("ConnectedAppendages", Some(5)),
             ("OrderedAppendages", Some(10)),
             ("OrderedMerges", Some(5)),

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::scenario::{resolve, violated, Line};
+use super::scenario::{resolve, violated, Line, ScriptError};
 use super::OverlayModel;
 use crate::trace::render::{changes, flatten};
 use crate::trace::Trace;
@@ -17,6 +17,9 @@ pub struct ReplayError {
     /// The state index (0 = initial) at fault, if any.
     pub step: Option<usize>,
     pub message: String,
+    /// The trace is malformed (an unreadable event, an unknown property),
+    /// as opposed to well-formed but departing from the model.
+    pub malformed: bool,
 }
 
 impl fmt::Display for ReplayError {
@@ -34,6 +37,7 @@ fn at(step: usize, message: String) -> ReplayError {
     ReplayError {
         step: Some(step),
         message,
+        malformed: false,
     }
 }
 
@@ -64,7 +68,17 @@ pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>,
     let first = trace.states.first().ok_or_else(|| ReplayError {
         step: None,
         message: "the trace has no states".into(),
+        malformed: true,
     })?;
+    if let Some(p) = trace.meta("property") {
+        if !m.properties().iter().any(|q| q.name == p) {
+            return Err(ReplayError {
+                step: None,
+                message: format!("#meta names property {p}, which the model does not have"),
+                malformed: true,
+            });
+        }
+    }
     let inits = m.init_states();
     let mut cur = inits
         .iter()
@@ -86,12 +100,16 @@ pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>,
             text: st.action.clone(),
         };
         let a = resolve(m, &cur, &line).map_err(|e| {
+            let malformed = matches!(e, ScriptError::Parse { .. });
             let text = e.to_string();
             let why = text
                 .split_once(": ")
                 .map(|(_, w)| w.to_string())
                 .unwrap_or(text);
-            at(k, why)
+            ReplayError {
+                malformed,
+                ..at(k, why)
+            }
         })?;
         if m.pattern_exact(&m.parse_pattern(&st.action).expect("resolved"))
             .is_none()
@@ -127,6 +145,7 @@ pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>,
                     message: format!(
                         "the trace is a counterexample to {p}, but {p} holds in its last state"
                     ),
+                    malformed: false,
                 });
             }
         }

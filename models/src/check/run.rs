@@ -29,7 +29,8 @@ pub struct CheckOptions {
     pub max_depth: Option<usize>,
     pub timeout: Option<Duration>,
     /// Keep one state per symmetry class (when the model has a symmetry).
-    /// Counterexamples still come from the exact unreduced search.
+    /// Counterexamples still come from the exact unreduced search, so this
+    /// is for `Bfs` only (the command line refuses the other strategies).
     pub symmetry: bool,
 }
 
@@ -157,10 +158,13 @@ pub fn check<M: OverlayModel>(
             .map(|p| p.1.len())
             .max()
             .unwrap_or(0);
-        shortest(m, &violated, bound)
+        shortest(m, &violated, bound, deadline)
     } else {
         Default::default()
     };
+    // A reduced search's own paths run through canonical states, which are
+    // not a concrete run: only the exact search may supply those traces.
+    let own_paths_are_concrete = !(opts.symmetry && m.symmetry().is_some());
     let properties = infos
         .into_iter()
         .zip(discoveries)
@@ -171,7 +175,9 @@ pub fn check<M: OverlayModel>(
                 (None, true) => Verdict::Holds,
                 (None, false) => Verdict::Unknown,
             };
-            let path = exact.remove(&i).or(found);
+            let path = exact
+                .remove(&i)
+                .or(found.filter(|_| own_paths_are_concrete));
             PropertyOutcome {
                 info,
                 verdict,

@@ -117,7 +117,17 @@ impl<M: OverlayModel> Runner for M {
             .into_iter()
             .map(|p| {
                 let path = p.path.map(|path| {
-                    let mut meta = base_meta(self, "counterexample", command.clone());
+                    // A BFS to the trace's length finds it again, quickly.
+                    let command = if out.shortest {
+                        format!(
+                            "overlay check {} --max-depth {}",
+                            model_args(self),
+                            path.1.len()
+                        )
+                    } else {
+                        command.clone()
+                    };
+                    let mut meta = base_meta(self, "counterexample", command);
                     meta.insert("property".into(), p.info.name.into());
                     meta.insert("shortest".into(), out.shortest.to_string());
                     if let Strategy::Sim { seed } = opts.strategy {

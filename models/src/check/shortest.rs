@@ -8,6 +8,7 @@
 //! actions in the model's order: shortest, and the same on every run.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use super::OverlayModel;
 use stateright::Model;
@@ -19,11 +20,13 @@ pub type Path<M> = (
 );
 
 /// For each wanted property index, a shortest path to a state violating
-/// it, searching no deeper than `max_depth`.
+/// it, searching no deeper than `max_depth` and, once `deadline` passes, no
+/// further level (properties not found by then are left out).
 pub fn shortest<M: OverlayModel>(
     m: &M,
     wanted: &[usize],
     max_depth: usize,
+    deadline: Option<Instant>,
 ) -> HashMap<usize, Path<M>> {
     let props = m.properties();
     // Arena of (parent, action) with the state's index as identity.
@@ -52,7 +55,8 @@ pub fn shortest<M: OverlayModel>(
     }
     let mut depth = 0;
     let mut actions = Vec::new();
-    while found.len() < wanted.len() && depth < max_depth && !frontier.is_empty() {
+    let late = || deadline.is_some_and(|d| Instant::now() >= d);
+    while found.len() < wanted.len() && depth < max_depth && !frontier.is_empty() && !late() {
         let mut next = Vec::new();
         for (pi, s) in frontier {
             actions.clear();

@@ -58,6 +58,19 @@
 //!   when the last entry is the largest identity).
 //! * `correct`: telling a dead node to rectify loses the message (in Alloy
 //!   the event would be undefined, which would block the sender forever).
+//! * `correct`, StabilizeFromPredecessor with a dead saved node: t's first
+//!   successor is told to rectify, as the spec and the TSE paper say (the
+//!   Alloy text, read with `++` binding tighter than `-`, drops that).
+//! * ValidSuccessorList with no succ2 holds vacuously; Alloy's
+//!   `Between[n.succ, m, none]` would reduce to `lt[n.succ, m]`, an
+//!   artefact of `util/ordering` rather than a statement about Chord.
+//! * The change predicates of ValidRingIsImprovable come from Zave's
+//!   *fixed* model; for `original` a stabilization that adopts a dead
+//!   predecessor counts as a change (it is one), so the fixed variant's
+//!   membership test applies only to `original-fixed`.
+//! * A failed node's pending notification stays in flight (the message was
+//!   sent); if the node rejoins before delivery, it cannot stabilize until
+//!   the old notification is delivered, and that delivery names it.
 
 /// An event's reason for not being enabled, formatted only when someone
 /// will read it: the checker asks "enabled?" millions of times and must
@@ -179,8 +192,11 @@ impl Config {
                 }
             }
             Variant::Correct => {
-                if self.succ_list == 0 {
-                    return Err("succ-list must be at least 1".into());
+                if !(1..=self.nodes).contains(&self.succ_list) {
+                    return Err(format!(
+                        "succ-list must be between 1 and nodes ({}), not {}",
+                        self.nodes, self.succ_list
+                    ));
                 }
                 if !(1..=self.nodes).contains(&self.ring) {
                     return Err(format!(

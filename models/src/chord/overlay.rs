@@ -181,7 +181,7 @@ pub fn build(variant: &str, params: &Params) -> Result<ChordModel, String> {
             }
         }
     }
-    cfg.ring = ring.unwrap_or(cfg.succ_list + 1);
+    cfg.ring = ring.unwrap_or(cfg.succ_list.saturating_add(1));
     ChordModel::new(cfg)
 }
 

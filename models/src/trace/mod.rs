@@ -51,15 +51,17 @@ impl Trace {
 
     /// The model parameters recorded in `#meta` `params` (`k=v k=v`).
     pub fn params(&self) -> Result<Vec<(String, String)>, String> {
-        self.meta("params")
-            .unwrap_or("")
-            .split_whitespace()
-            .map(|kv| {
-                kv.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .ok_or_else(|| format!("#meta params: `{kv}` is not NAME=VALUE"))
-            })
-            .collect()
+        let mut out: Vec<(String, String)> = Vec::new();
+        for kv in self.meta("params").unwrap_or("").split_whitespace() {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("#meta params: `{kv}` is not NAME=VALUE"))?;
+            if out.iter().any(|(seen, _)| seen == k) {
+                return Err(format!("#meta params: {k} is given twice"));
+            }
+            out.push((k.to_string(), v.to_string()));
+        }
+        Ok(out)
     }
 
     /// Number of events (states after the first).
