@@ -81,6 +81,8 @@ pub struct PropertyOutcome<P> {
     pub verdict: Verdict,
     /// The counterexample, when violated.
     pub path: Option<P>,
+    /// Whether `path` is a shortest counterexample (from the exact search).
+    pub shortest: bool,
 }
 
 /// The outcome of a check.
@@ -92,7 +94,8 @@ pub struct CheckOutcome<P> {
     pub complete: bool,
     pub elapsed: Duration,
     pub properties: Vec<PropertyOutcome<P>>,
-    /// Whether counterexamples are shortest (BFS).
+    /// Whether counterexamples were searched exactly (BFS); a timeout may
+    /// still leave some property with a longer one (see its `shortest`).
     pub shortest: bool,
 }
 
@@ -175,13 +178,14 @@ pub fn check<M: OverlayModel>(
                 (None, true) => Verdict::Holds,
                 (None, false) => Verdict::Unknown,
             };
-            let path = exact
-                .remove(&i)
-                .or(found.filter(|_| own_paths_are_concrete));
+            let exact_path = exact.remove(&i);
+            let shortest = exact_path.is_some();
+            let path = exact_path.or(found.filter(|_| own_paths_are_concrete));
             PropertyOutcome {
                 info,
                 verdict,
                 path,
+                shortest,
             }
         })
         .collect();

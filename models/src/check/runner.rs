@@ -118,7 +118,7 @@ impl<M: OverlayModel> Runner for M {
             .map(|p| {
                 let path = p.path.map(|path| {
                     // A BFS to the trace's length finds it again, quickly.
-                    let command = if out.shortest {
+                    let command = if p.shortest {
                         format!(
                             "overlay check {} --max-depth {}",
                             model_args(self),
@@ -129,7 +129,7 @@ impl<M: OverlayModel> Runner for M {
                     };
                     let mut meta = base_meta(self, "counterexample", command);
                     meta.insert("property".into(), p.info.name.into());
-                    meta.insert("shortest".into(), out.shortest.to_string());
+                    meta.insert("shortest".into(), p.shortest.to_string());
                     if let Strategy::Sim { seed } = opts.strategy {
                         meta.insert("seed".into(), seed.to_string());
                     }
@@ -139,6 +139,7 @@ impl<M: OverlayModel> Runner for M {
                     info: p.info,
                     verdict: p.verdict,
                     path,
+                    shortest: p.shortest,
                 }
             })
             .collect();
