@@ -6,15 +6,10 @@
 
 use overlay_models::check::run::{check, CheckOptions, Verdict};
 use overlay_models::check::Expect;
-use overlay_models::chord::{overlay::build, ChordModel};
+use overlay_models::chord::ChordModel;
 
-fn model(variant: &str, params: &[(&str, &str)]) -> ChordModel {
-    let p: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    build(variant, &p).expect("valid parameters")
-}
+mod common;
+use common::model;
 
 /// (property, verdict, counterexample length) of a complete BFS check.
 fn outcome(

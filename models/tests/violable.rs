@@ -10,16 +10,11 @@ use std::collections::BTreeSet;
 
 use overlay_models::chord::properties::{self as p, Mutation};
 use overlay_models::chord::state::{NodeState, State};
-use overlay_models::chord::{overlay::build, ChordModel};
-use stateright::Model;
+use overlay_models::chord::ChordModel;
 
-fn model(variant: &str, params: &[(&str, &str)]) -> ChordModel {
-    let ps: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    build(variant, &ps).expect("valid parameters")
-}
+mod common;
+use common::model;
+use stateright::Model;
 
 /// Every reachable state, unreduced.
 fn reachable(m: &ChordModel) -> BTreeSet<State> {
