@@ -16,6 +16,7 @@ use cli::{Cli, Command};
 use exit::Exit;
 
 fn main() {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List(a) => list_cmd::list(&a),
@@ -31,6 +32,16 @@ fn main() {
             eprintln!("error: {}", e.message);
             std::process::exit(e.code as i32);
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, which turns `overlay list | head` into a panic on
+/// the next write; a command-line tool should just stop, as `cat` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

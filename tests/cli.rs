@@ -853,3 +853,31 @@ fn check_is_deterministic_in_output_and_traces() {
         assert!(bytes == &b[name], "{name} differs between runs");
     }
 }
+
+/// `overlay check … | head -1` must stop quietly (SIGPIPE), not panic:
+/// the reader is gone before `check` prints its first line.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_stops_the_output_quietly() {
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("overlay"))
+        .args([
+            "check",
+            "chord",
+            "--variant",
+            "correct",
+            "-p",
+            "nodes=4",
+            "-p",
+            "succ-list=2",
+        ])
+        .arg("--no-traces")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn overlay");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("overlay ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
