@@ -12,18 +12,7 @@ use crate::model_args::runner;
 /// Reads a trace and builds the model its `#meta` names.
 fn load(path: &std::path::Path) -> Result<(Trace, Box<dyn Runner>), Failure> {
     let t = trace::read_file(path).map_err(|e| input_error(e.to_string()))?;
-    let shown = path.display();
-    let model = t
-        .meta("model")
-        .ok_or_else(|| input_error(format!("{shown}: #meta has no `model`")))?;
-    let variant = t
-        .meta("variant")
-        .ok_or_else(|| input_error(format!("{shown}: #meta has no `variant`")))?;
-    let params = t
-        .params()
-        .map_err(|e| input_error(format!("{shown}: {e}")))?;
-    let entry = registry::find(model).map_err(|e| input_error(format!("{shown}: {e}")))?;
-    let r = (entry.build)(variant, &params).map_err(|e| input_error(format!("{shown}: {e}")))?;
+    let r = registry::for_trace(&t).map_err(|e| input_error(format!("{}: {e}", path.display())))?;
     Ok((t, r))
 }
 

@@ -43,10 +43,7 @@ pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
 /// violated properties of every state.
 pub fn replay_against_model(path: &Path) -> Result<Vec<Vec<String>>, String> {
     let t = trace::read_file(path).map_err(|e| e.to_string())?;
-    let model = t.meta("model").ok_or("no `model` in #meta")?;
-    let variant = t.meta("variant").ok_or("no `variant` in #meta")?;
-    let runner = (registry::find(model)?.build)(variant, &t.params()?)?;
-    runner
+    registry::for_trace(&t)?
         .replay(&t)
         .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -59,3 +59,10 @@ pub fn find(name: &str) -> Result<ModelEntry, String> {
         .find(|m| m.name == name)
         .ok_or_else(|| format!("no model `{name}` (models: {names})"))
 }
+
+/// The model a trace's `#meta` names (model, variant, params).
+pub fn for_trace(t: &crate::trace::Trace) -> Result<Box<dyn Runner>, String> {
+    let model = t.meta("model").ok_or("#meta has no `model`")?;
+    let variant = t.meta("variant").ok_or("#meta has no `variant`")?;
+    (find(model)?.build)(variant, &t.params()?)
+}

@@ -231,8 +231,13 @@ impl ChordModel {
         })
     }
 
-    pub fn variant(&self) -> Variant {
-        self.cfg.variant
+    /// Every event that might be enabled in `s`, in the variant's fixed
+    /// order (the checker's paths are indices into it).
+    pub(crate) fn candidates_into(&self, s: &State, out: &mut Vec<Action>) {
+        match self.cfg.variant {
+            Variant::Correct => correct::candidates(s, out),
+            _ => original::candidates(s, out),
+        }
     }
 
     fn fixed(&self) -> bool {
@@ -294,10 +299,7 @@ impl ChordModel {
     /// The enabled events of `s`, repair steps only when `repair_only`.
     pub fn enabled(&self, s: &State, repair_only: bool, out: &mut Vec<Action>) {
         let start = out.len();
-        match self.cfg.variant {
-            Variant::Correct => correct::candidates(s, out),
-            _ => original::candidates(s, out),
-        }
+        self.candidates_into(s, out);
         let mut i = 0;
         out.retain(|&a| {
             i += 1;

@@ -2,7 +2,6 @@
 //! its parameters as the command line gives them.
 
 use serde_json::{json, Map, Value};
-use stateright::Model;
 
 use super::action::{Action, Pattern};
 use super::ring::name;
@@ -96,10 +95,7 @@ impl OverlayModel for ChordModel {
     }
     fn candidates(&self, s: &State) -> Vec<Action> {
         let mut out = Vec::new();
-        match self.cfg.variant {
-            Variant::Correct => super::correct::candidates(s, &mut out),
-            _ => super::original::candidates(s, &mut out),
-        }
+        self.candidates_into(s, &mut out);
         // Notifications that are not pending are candidates too, so that
         // `notified n0 from n2` can be explained when nothing is in flight.
         if self.cfg.variant != Variant::Correct {
@@ -183,12 +179,4 @@ pub fn build(variant: &str, params: &Params) -> Result<ChordModel, String> {
     }
     cfg.ring = ring.unwrap_or(cfg.succ_list.saturating_add(1));
     ChordModel::new(cfg)
-}
-
-impl ChordModel {
-    /// The first initial state (for scenarios): n0 alone, or the Ideal
-    /// ring n0 … n(ring-1).
-    pub fn first_init(&self) -> State {
-        self.init_states().remove(0)
-    }
 }

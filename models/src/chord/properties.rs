@@ -238,7 +238,8 @@ pub fn valid(s: &State) -> bool {
         && reachable_successor2(s)
 }
 
-/// n2 is n1's succ iff n1 is n2's prdc, over members.
+/// n2 is n1's succ iff n1 is n2's prdc, over members (both variants: it
+/// reads only the first successor).
 pub fn stable(s: &State) -> bool {
     s.members().all(|n1| {
         s.members()
@@ -376,7 +377,7 @@ pub fn principals_are_ring_members(s: &State) -> bool {
 pub fn ideal_correct(s: &State, r: usize) -> bool {
     invariant(s, r)
         && ring_members(s) == members(s)
-        && stable_correct(s)
+        && stable(s)
         && s.members().all(|m| {
             let mut x = Some(m);
             s.node(m).succ.iter().all(|&e| {
@@ -384,13 +385,6 @@ pub fn ideal_correct(s: &State, r: usize) -> bool {
                 x == Some(e)
             })
         })
-}
-
-fn stable_correct(s: &State) -> bool {
-    s.members().all(|m1| {
-        s.members()
-            .all(|m2| (s.node(m1).succ[0] == m2) == (s.node(m2).prdc == Some(m1)))
-    })
 }
 
 /// Zave's four `Effective…IsEnabled` predicates, for member m (no status).
