@@ -37,6 +37,11 @@ fn run_in(dir: Option<&Path>, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A command line written as one string (no argument contains a blank).
+fn words(line: &'static str) -> Vec<&'static str> {
+    line.split_whitespace().collect()
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     run_in(None, args)
 }
@@ -251,19 +256,9 @@ const CORRECT_N4_R2_UNIQUE_STATES: u64 = 2577;
 
 #[test]
 fn check_correct_small_scope_holds_everywhere() {
-    let (code, stdout, stderr) = run(&[
-        "check",
-        "chord",
-        "--variant",
-        "correct",
-        "-p",
-        "nodes=4",
-        "-p",
-        "succ-list=2",
-        "--format",
-        "json",
-        "--no-traces",
-    ]);
+    let (code, stdout, stderr) = run(&words(
+        "check chord --variant correct -p nodes=4 -p succ-list=2 --format json --no-traces",
+    ));
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     let doc = json(&stdout);
     assert_eq!(doc["model"], "chord");
@@ -366,17 +361,9 @@ fn check_original_with_two_threads_agrees_with_one() {
 
 #[test]
 fn check_budget_exhausted_exits_3() {
-    let (code, stdout, stderr) = run(&[
-        "check",
-        "chord",
-        "--variant",
-        "original",
-        "-p",
-        "nodes=4",
-        "--max-depth",
-        "6",
-        "--no-traces",
-    ]);
+    let (code, stdout, stderr) = run(&words(
+        "check chord --variant original -p nodes=4 --max-depth 6 --no-traces",
+    ));
     assert_eq!(code, 3, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("INCOMPLETE"), "{stdout}");
     assert!(!stdout.contains("SURPRISE"), "{stdout}");
@@ -387,15 +374,9 @@ fn check_budget_exhausted_exits_3() {
 fn check_surprise_exits_1() {
     // Two nodes are too few for most of the original protocol's bugs: the
     // expected violations are not found, which is a surprise.
-    let (code, stdout, stderr) = run(&[
-        "check",
-        "chord",
-        "--variant",
-        "original",
-        "-p",
-        "nodes=2",
-        "--no-traces",
-    ]);
+    let (code, stdout, stderr) = run(&words(
+        "check chord --variant original -p nodes=2 --no-traces",
+    ));
     assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("complete"), "{stdout}");
     assert!(stdout.contains("SURPRISE"), "{stdout}");
@@ -420,15 +401,7 @@ fn assert_input_error(args: &[&str], needles: &[&str]) {
 #[test]
 fn check_rejects_bad_input_with_exit_2() {
     assert_input_error(
-        &[
-            "check",
-            "chord",
-            "-p",
-            "nodes=3",
-            "-p",
-            "nodes=4",
-            "--no-traces",
-        ],
+        &words("check chord -p nodes=3 -p nodes=4 --no-traces"),
         &["-p nodes is given twice"],
     );
     assert_input_error(
@@ -452,27 +425,11 @@ fn check_rejects_bad_input_with_exit_2() {
         &["-p nodes", "NAME=VALUE"],
     );
     assert_input_error(
-        &[
-            "check",
-            "chord",
-            "--variant",
-            "original",
-            "-p",
-            "nodes=x",
-            "--no-traces",
-        ],
+        &words("check chord --variant original -p nodes=x --no-traces"),
         &["nodes", "`x`", "not a whole number"],
     );
     assert_input_error(
-        &[
-            "check",
-            "chord",
-            "--variant",
-            "original",
-            "-p",
-            "succ-list=3",
-            "--no-traces",
-        ],
+        &words("check chord --variant original -p succ-list=3 --no-traces"),
         &["succ-list", "original", "3"],
     );
     assert_input_error(

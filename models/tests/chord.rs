@@ -31,6 +31,15 @@ fn outcome(
     (out.unique_states, out.complete, props)
 }
 
+/// The verdict and counterexample length of one property.
+fn get(props: &[(&'static str, Verdict, Option<usize>)], name: &str) -> (Verdict, Option<usize>) {
+    let p = props
+        .iter()
+        .find(|p| p.0 == name)
+        .expect("a property of the model");
+    (p.1, p.2)
+}
+
 fn assert_as_expected(m: &ChordModel, props: &[(&'static str, Verdict, Option<usize>)]) {
     for (info, (name, verdict, _)) in m.expectations().iter().zip(props) {
         assert_eq!(info.name, *name);
@@ -115,16 +124,9 @@ fn correct_below_r_plus_one_members_breaks() {
     let (unique, complete, props) = outcome(&m, &CheckOptions::default());
     assert!(complete);
     assert_eq!(unique, 26_435);
-    let get = |name: &str| {
-        props
-            .iter()
-            .find(|p| p.0 == name)
-            .map(|p| (p.1, p.2))
-            .unwrap()
-    };
-    assert_eq!(get("Invariant"), (Verdict::Violated, Some(0)));
-    assert_eq!(get("NoDuplicates"), (Verdict::Violated, Some(0)));
-    assert_eq!(get("Repairable"), (Verdict::Violated, Some(0)));
+    assert_eq!(get(&props, "Invariant"), (Verdict::Violated, Some(0)));
+    assert_eq!(get(&props, "NoDuplicates"), (Verdict::Violated, Some(0)));
+    assert_eq!(get(&props, "Repairable"), (Verdict::Violated, Some(0)));
 }
 
 /// Negative control 2: letting the (r+1)-th principal fail breaks the ring
@@ -141,16 +143,12 @@ fn correct_without_the_principal_guard_breaks_the_ring() {
     };
     let (_, complete, props) = outcome(&m, &opts);
     assert!(!complete);
-    let get = |name: &str| {
-        props
-            .iter()
-            .find(|p| p.0 == name)
-            .map(|p| (p.1, p.2))
-            .unwrap()
-    };
-    assert_eq!(get("OneOrderedRing"), (Verdict::Violated, Some(4)));
-    assert_eq!(get("OrderedSuccessorLists"), (Verdict::Violated, Some(4)));
-    assert_eq!(get("Invariant"), (Verdict::Violated, Some(1)));
+    assert_eq!(get(&props, "OneOrderedRing"), (Verdict::Violated, Some(4)));
+    assert_eq!(
+        get(&props, "OrderedSuccessorLists"),
+        (Verdict::Violated, Some(4))
+    );
+    assert_eq!(get(&props, "Invariant"), (Verdict::Violated, Some(1)));
 }
 
 /// Shortest counterexamples do not depend on the number of threads, and
