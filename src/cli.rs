@@ -35,6 +35,11 @@ pub enum Command {
     Show(ShowArgs),
     /// Serve Stateright's explorer for a model on 127.0.0.1.
     Explore(ExploreArgs),
+    /// Run the implementation at scale in the seeded simulator and report
+    /// lookup path lengths, failures, messages and time.
+    Simulate(SimulateArgs),
+    /// Run real nodes over UDP, or act as a client of a running ring.
+    Node(NodeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -138,6 +143,43 @@ pub struct ExploreArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// The overlay (chord).
+    pub overlay: String,
+    /// Ring size.
+    #[arg(long, default_value_t = 1000)]
+    pub nodes: usize,
+    /// Lookups of random keys from random nodes.
+    #[arg(long, default_value_t = 10_000)]
+    pub lookups: usize,
+    /// Seed of every random choice (ids are SHA-1 of simulated addresses).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fraction of nodes that crash after the ring is built and before
+    /// the lookups, with no time to repair (Chord paper §5.4).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_fraction: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// The overlay (chord).
+    pub overlay: String,
+    /// Address to bind (the first of --count consecutive ports).
+    #[arg(long)]
+    pub bind: String,
+    /// A member of the ring to join through (or, with --put/--get, to ask).
+    #[arg(long)]
+    pub bootstrap: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,8 +6,10 @@ mod cli;
 mod exit;
 mod list_cmd;
 mod model_args;
+mod node_cmd;
 mod progress;
 mod run_cmd;
+mod simulate_cmd;
 mod trace_cmds;
 
 use clap::Parser;
@@ -25,6 +27,8 @@ fn main() {
         Command::Replay(a) => trace_cmds::replay(&a),
         Command::Show(a) => trace_cmds::show(&a),
         Command::Explore(a) => trace_cmds::explore(&a),
+        Command::Simulate(a) => simulate_cmd::simulate(&a),
+        Command::Node(a) => node_cmd::node(&a),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

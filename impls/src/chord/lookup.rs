@@ -1,0 +1,267 @@
+//! Lookups: iterative `find_successor` (Chord §4.3, Fig. 5, run by the
+//! asking node rather than forwarded).
+//!
+//! Iterative, not recursive, because the origin then sees every hop: it
+//! counts the path length exactly (the number the paper reports), it
+//! learns of a dead hop by its own timeout and retries with the runner-up
+//! the previous hop offered, and no node holds state for another's lookup.
+//! The price is a round trip per hop instead of a one-way message.
+
+use std::net::SocketAddr;
+
+use super::id::{in_half_open, Id, Peer};
+use super::node::{Event, Mutation, Node, NotEnabled, Out, Wait};
+use super::wire::Msg;
+
+/// How many candidates a `Closer` answer offers.
+const CANDIDATES: usize = 3;
+
+/// Why a lookup runs, hence what happens with its answer.
+#[derive(Clone, Debug)]
+pub(super) enum Purpose {
+    /// Find the joining node's predecessor and copy its list.
+    Join,
+    /// Refresh finger i.
+    Finger(usize),
+    /// Then store or fetch (task id).
+    Task(u64),
+    /// A measurement lookup (the simulator's path-length experiment).
+    Measure,
+}
+
+/// One lookup in progress at its origin.
+#[derive(Clone, Debug)]
+pub(super) struct Lookup {
+    key: Id,
+    purpose: Purpose,
+    hops: u32,
+    timeouts: u32,
+    /// Runners-up offered by the last node that answered.
+    fallback: Vec<Peer>,
+}
+
+impl Node {
+    /// Join the ring through a member at `bootstrap`.
+    pub fn join(&mut self, bootstrap: SocketAddr, out: &mut Out) -> Result<(), NotEnabled> {
+        if self.member {
+            return Err(NotEnabled("already a member".into()));
+        }
+        let id = self.fresh_id();
+        self.lookups.insert(
+            id,
+            Lookup {
+                key: self.me.id,
+                purpose: Purpose::Join,
+                hops: 0,
+                timeouts: 0,
+                fallback: Vec::new(),
+            },
+        );
+        self.ask(id, bootstrap, out);
+        Ok(())
+    }
+
+    /// A measurement lookup of `key` (answers with [`Event::LookupDone`]).
+    pub fn lookup(&mut self, key: Id, out: &mut Out) {
+        self.start_lookup(key, Purpose::Measure, out);
+    }
+
+    pub(super) fn start_lookup(&mut self, key: Id, purpose: Purpose, out: &mut Out) {
+        let id = self.fresh_id();
+        let mut l = Lookup {
+            key,
+            purpose,
+            hops: 0,
+            timeouts: 0,
+            fallback: Vec::new(),
+        };
+        if !self.member {
+            self.lookups.insert(id, l);
+            return self.lookup_failed(id, "not a ring member", out);
+        }
+        if in_half_open(self.me.id, key, self.succ[0].id) {
+            self.lookups.insert(id, l);
+            let (me, succ) = (self.me, self.succ.clone());
+            return self.lookup_found(id, me, succ, out);
+        }
+        let mut next = self.preceding(key);
+        let first = next.remove(0);
+        l.fallback = next;
+        self.lookups.insert(id, l);
+        self.ask(id, first.addr, out);
+    }
+
+    /// Known nodes strictly between us and `key`, closest to the key
+    /// first (fingers and successor list): Chord's
+    /// `closest_preceding_node`, with runners-up. Never empty for a
+    /// member: the successor qualifies when the key is past it.
+    fn preceding(&self, key: Id) -> Vec<Peer> {
+        let me = self.me.id;
+        let mut c: Vec<Peer> = self
+            .fingers
+            .preceding(me, key)
+            .chain(
+                self.succ
+                    .iter()
+                    .copied()
+                    .filter(|p| super::id::between(me, p.id, key)),
+            )
+            .collect();
+        c.sort_by_key(|p| distance(p.id, key));
+        c.dedup();
+        if c.is_empty() {
+            c.push(self.succ[0]);
+        }
+        c
+    }
+
+    fn ask(&mut self, lookup: u64, to: SocketAddr, out: &mut Out) {
+        let key = self.lookups[&lookup].key;
+        self.request(
+            to,
+            Wait::LookupStep { lookup, asked: to },
+            |req| Msg::FindSucc { req, key },
+            out,
+        );
+    }
+
+    /// Someone's lookup step reaches us.
+    pub(super) fn answer_find(&mut self, from: SocketAddr, req: u64, key: Id, out: &mut Out) {
+        let m = if !self.member {
+            Msg::Closer {
+                req,
+                next: Vec::new(),
+            }
+        } else if in_half_open(self.me.id, key, self.succ[0].id) {
+            Msg::Found {
+                req,
+                pred: self.me,
+                succ: self.succ.clone(),
+            }
+        } else {
+            let mut next = self.preceding(key);
+            next.truncate(CANDIDATES);
+            Msg::Closer { req, next }
+        };
+        self.send(from, m, out);
+    }
+
+    pub(super) fn lookup_closer(&mut self, id: u64, next: Vec<Peer>, out: &mut Out) {
+        let Some(l) = self.lookups.get_mut(&id) else {
+            return;
+        };
+        l.hops += 1;
+        if l.hops >= self.cfg.max_hops {
+            return self.lookup_failed(id, "too many hops", out);
+        }
+        if next.is_empty() {
+            return self.lookup_retry(id, out);
+        }
+        l.fallback = next[1..].to_vec();
+        self.ask(id, next[0].addr, out);
+    }
+
+    pub(super) fn lookup_timeout(&mut self, id: u64, out: &mut Out) {
+        if let Some(l) = self.lookups.get_mut(&id) {
+            l.timeouts += 1;
+            self.lookup_retry(id, out);
+        }
+    }
+
+    /// The last node asked failed us: ask the runner-up.
+    fn lookup_retry(&mut self, id: u64, out: &mut Out) {
+        let l = self.lookups.get_mut(&id).expect("caller checked");
+        if l.fallback.is_empty() {
+            return self.lookup_failed(id, "no node on the path answered", out);
+        }
+        let next = l.fallback.remove(0);
+        self.ask(id, next.addr, out);
+    }
+
+    pub(super) fn lookup_found(&mut self, id: u64, pred: Peer, succ: Vec<Peer>, out: &mut Out) {
+        let Some(mut l) = self.lookups.remove(&id) else {
+            return;
+        };
+        if succ.is_empty() {
+            l.hops += 1;
+            self.lookups.insert(id, l);
+            return self.lookup_failed(id, "an empty successor list", out);
+        }
+        l.hops += u32::from(pred != self.me);
+        let owner = succ[0];
+        match l.purpose {
+            Purpose::Join => {
+                if self.member {
+                    return;
+                }
+                self.member = true;
+                self.succ = succ;
+                if self.cfg.mutation == Mutation::ShortJoinList {
+                    self.succ.truncate(1);
+                }
+                self.succ.truncate(self.cfg.succ_list);
+                self.prdc = Some(pred);
+                out.event(Event::Joined);
+            }
+            Purpose::Finger(i) => self.set_fingers_from(i, owner),
+            Purpose::Task(task) => self.task_located(task, l.hops, succ, out),
+            Purpose::Measure => out.event(Event::LookupDone {
+                key: l.key,
+                owner: Some(owner),
+                hops: l.hops,
+                timeouts: l.timeouts,
+            }),
+        }
+    }
+
+    fn lookup_failed(&mut self, id: u64, why: &str, out: &mut Out) {
+        let Some(l) = self.lookups.remove(&id) else {
+            return;
+        };
+        match l.purpose {
+            Purpose::Join => out.event(Event::JoinFailed { reason: why.into() }),
+            Purpose::Finger(_) => {}
+            Purpose::Task(task) => {
+                if let Some(t) = self.tasks.remove(&task) {
+                    self.task_failed(t, l.hops, format!("lookup failed: {why}"), out)
+                }
+            }
+            Purpose::Measure => out.event(Event::LookupDone {
+                key: l.key,
+                owner: None,
+                hops: l.hops,
+                timeouts: l.timeouts,
+            }),
+        }
+    }
+
+    /// Finger i is `owner`, and so is every later finger whose start
+    /// falls in [start_i, owner].
+    fn set_fingers_from(&mut self, i: usize, owner: Peer) {
+        let start = self.me.id.add_pow2(i);
+        let mut last = i;
+        while last + 1 < super::id::BITS && covers(start, self.me.id.add_pow2(last + 1), owner.id) {
+            last += 1;
+        }
+        self.fingers.set_range(i, last, Some(owner));
+        self.next_finger = (last + 1) % super::id::BITS;
+    }
+}
+
+/// Clockwise distance from `a` to `b`, as big-endian bytes.
+pub fn distance(a: Id, b: Id) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    let mut borrow = 0i16;
+    for i in (0..20).rev() {
+        let d = b.0[i] as i16 - a.0[i] as i16 - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = d.rem_euclid(256) as u8;
+    }
+    out
+}
+
+/// `x` lies on the clockwise arc from `start` to `end`, both included:
+/// a finger starting at x has the same owner `end` as one at `start`.
+pub fn covers(start: Id, x: Id, end: Id) -> bool {
+    distance(start, x) <= distance(start, end)
+}

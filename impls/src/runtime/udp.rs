@@ -1,0 +1,1 @@
+//! The UDP runtime (filled below).
