@@ -18,9 +18,7 @@ fn load(path: &std::path::Path) -> Result<(Trace, Box<dyn Runner>), Failure> {
 
 pub fn replay(args: &ReplayArgs) -> Outcome {
     if args.against == Against::Impl {
-        return Err(input_error(
-            "--against impl: no implementation is available yet; only --against model",
-        ));
+        return replay_impl(args);
     }
     let (t, r) = load(&args.trace)?;
     let shown = args.trace.display();
@@ -47,6 +45,27 @@ pub fn replay(args: &ReplayArgs) -> Outcome {
                 Exit::Surprise
             },
             message: format!("{shown}: {e}"),
+        }),
+    }
+}
+
+/// `replay --against impl`: the implementation in the simulator takes
+/// the trace's events one by one; the refinement mapping must give back
+/// every recorded state.
+fn replay_impl(args: &ReplayArgs) -> Outcome {
+    use overlay_conformance::ImplReplayError;
+    let shown = args.trace.display();
+    match overlay_conformance::replay_against_impl(&args.trace) {
+        Ok(n) => {
+            println!(
+                "{shown}: {n} events replay against the implementation; every mapped state matches"
+            );
+            Ok(Exit::Ok)
+        }
+        Err(ImplReplayError::Unfit(m)) => Err(input_error(format!("{shown}: {m}"))),
+        Err(ImplReplayError::Mismatch(m)) => Err(Failure {
+            code: Exit::Surprise,
+            message: format!("{shown}: {}", m.trim_end()),
         }),
     }
 }

@@ -1,10 +1,12 @@
 //! # overlay-conformance
 //!
-//! The link between models and implementations. Today it holds the part
-//! that needs only the models: every committed trace under `traces/` is
-//! replayed against the model it names (see `tests/replay_traces.rs`).
-//! Refinement mappings from implementation state to model state join it
-//! with the first implementation.
+//! The link between models and implementations: one module per overlay
+//! with its refinement mapping and harness ([`chord`]), and the replay of
+//! every committed trace under `traces/` against the model it names (see
+//! `tests/replay_traces.rs`) and, where an implementation exists, against
+//! the implementation.
+
+pub mod chord;
 
 use std::path::{Path, PathBuf};
 
@@ -46,4 +48,36 @@ pub fn replay_against_model(path: &Path) -> Result<Vec<Vec<String>>, String> {
     registry::for_trace(&t)?
         .replay(&t)
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Why a trace could not be replayed against an implementation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImplReplayError {
+    /// The trace is not one an implementation can take (unreadable, no
+    /// implementation of its model or variant).
+    Unfit(String),
+    /// The implementation departs from the trace: step, event and a
+    /// field-by-field difference.
+    Mismatch(String),
+}
+
+impl std::fmt::Display for ImplReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImplReplayError::Unfit(m) | ImplReplayError::Mismatch(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Replays one trace file against the implementation of the overlay it
+/// names; returns the number of events.
+pub fn replay_against_impl(path: &Path) -> Result<usize, ImplReplayError> {
+    let t = trace::read_file(path).map_err(|e| ImplReplayError::Unfit(e.to_string()))?;
+    match t.meta("model") {
+        Some("chord") => chord::replay_trace(&t, overlay_impls::chord::Mutation::None),
+        Some(other) => Err(ImplReplayError::Unfit(format!(
+            "no implementation of {other} yet"
+        ))),
+        None => Err(ImplReplayError::Unfit("#meta has no `model`".into())),
+    }
 }

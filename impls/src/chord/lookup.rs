@@ -194,6 +194,17 @@ impl Node {
                 if self.member {
                     return;
                 }
+                if owner.id == self.me.id {
+                    // The ring still lists a dead earlier incarnation of
+                    // this node: joining now would make us our own
+                    // successor. The model's Join needs j strictly before
+                    // m's successor; wait until stabilization drops it.
+                    let reason = "the ring still lists this node's previous incarnation; retry after it is dropped";
+                    out.event(Event::JoinFailed {
+                        reason: reason.into(),
+                    });
+                    return;
+                }
                 self.member = true;
                 self.succ = succ;
                 if self.cfg.mutation == Mutation::ShortJoinList {

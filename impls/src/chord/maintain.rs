@@ -81,8 +81,10 @@ impl Node {
         Ok(())
     }
 
-    /// The periodic maintenance step.
-    pub(super) fn tick(&mut self, out: &mut Out) {
+    /// The periodic maintenance step: rectify if told to, then the due
+    /// stabilization. Public so that drivers can run it on their own
+    /// schedule (the conformance harness's random runs do).
+    pub fn tick(&mut self, out: &mut Out) {
         if !self.member || self.busy() {
             return;
         }
@@ -103,9 +105,11 @@ impl Node {
         }
     }
 
-    /// A `Rectify` message: the status is overwritten, as in Zave's model.
+    /// A `Rectify` message: the status is overwritten, as in Zave's model
+    /// (also when q is the node itself: a node whose list has collapsed
+    /// onto itself tells itself, and the model records that).
     pub(super) fn told_to_rectify(&mut self, q: Peer, out: &mut Out) {
-        if self.member && q != self.me {
+        if self.member {
             self.status = Some(Status::Rectifying(q));
             self.resume(out);
         }
@@ -173,16 +177,23 @@ impl Node {
         }
         self.succ.remove(0);
         if self.succ.is_empty() {
-            // Every known successor is dead: fall back on the closest
-            // finger, or on ourselves (a ring of one until someone joins).
-            let me = self.me;
-            let fallback = self.fingers.distinct_desc().last().unwrap_or(me);
-            self.succ.push(fallback);
+            // Every listed successor is dead: take the first node we know
+            // of after the dead one (fingers, predecessor, ourselves), as
+            // the model takes the identity after it.
+            let known = self
+                .fingers
+                .distinct_desc()
+                .chain(self.prdc)
+                .chain([self.me]);
+            let next = known
+                .filter(|p| *p != s1)
+                .min_by_key(|p| super::lookup::distance(s1.id, p.id))
+                .expect("at least this node");
+            self.succ.push(next);
         }
+        // Even when the head is this node itself (the model tells it too).
         let head = self.succ[0];
-        if head != self.me {
-            self.send(head.addr, Msg::Rectify { from: self.me }, out);
-        }
+        self.send(head.addr, Msg::Rectify { from: self.me }, out);
         self.resume(out);
     }
 

@@ -37,8 +37,9 @@
 //!   list with the identity after its last entry; a real node knows no
 //!   such node, so its list is one entry shorter until the next
 //!   stabilization refills it. The refinement mapping pads the same way
-//!   the model does. If every entry is dead, the node falls back on its
-//!   closest finger (the model's precondition on failures rules that out).
+//!   the model does. If every entry is dead, the node takes the first
+//!   node it knows after the dead one (a finger, its predecessor, or
+//!   itself) where the model takes the identity after it.
 //! * **Status overwrite.** A `Rectify` message overwrites the status, as
 //!   in the model; a stabilization whose answer arrives after one does not
 //!   set `Stabilizing` (the same as if it had been overwritten).
@@ -51,6 +52,7 @@
 //! * **Graceful leave** hands every key to the successor and goes silent;
 //!   the ring repairs as after a failure.
 
+pub mod experiment;
 pub mod finger;
 pub mod id;
 pub mod lookup;

@@ -68,10 +68,37 @@ enum Kind<P: Process> {
     },
 }
 
+impl<P: Process> Clone for Kind<P> {
+    fn clone(&self) -> Self {
+        match self {
+            Kind::Deliver { to, from, msg } => Kind::Deliver {
+                to: *to,
+                from: *from,
+                msg: msg.clone(),
+            },
+            Kind::Timer { slot, epoch, timer } => Kind::Timer {
+                slot: *slot,
+                epoch: *epoch,
+                timer: timer.clone(),
+            },
+        }
+    }
+}
+
 struct Entry<P: Process> {
     at: Millis,
     seq: u64,
     kind: Kind<P>,
+}
+
+impl<P: Process> Clone for Entry<P> {
+    fn clone(&self) -> Self {
+        Entry {
+            at: self.at,
+            seq: self.seq,
+            kind: self.kind.clone(),
+        }
+    }
 }
 
 impl<P: Process> PartialEq for Entry<P> {
@@ -92,6 +119,7 @@ impl<P: Process> Ord for Entry<P> {
 }
 
 /// One slot per node ever added; a crashed node leaves an empty slot.
+#[derive(Clone)]
 struct Slot<P> {
     node: Option<P>,
     /// Bumped when a slot gets a new node, so that a crashed
@@ -99,8 +127,13 @@ struct Slot<P> {
     epoch: u32,
 }
 
-/// A simulated network of `P`s.
-pub struct Sim<P: Process> {
+/// A simulated network of `P`s. Cloning forks the whole run (the
+/// conformance harness explores model paths that way).
+#[derive(Clone)]
+pub struct Sim<P: Process + Clone>
+where
+    P::Event: Clone,
+{
     now: Millis,
     slots: Vec<Slot<P>>,
     by_addr: HashMap<SocketAddr, usize>,
@@ -120,7 +153,10 @@ pub fn sim_addr(i: usize) -> SocketAddr {
     ))
 }
 
-impl<P: Process> Sim<P> {
+impl<P: Process + Clone> Sim<P>
+where
+    P::Event: Clone,
+{
     pub fn new(net: Net, seed: u64) -> Sim<P> {
         assert!(net.delay_min <= net.delay_max, "delay_min > delay_max");
         Sim {

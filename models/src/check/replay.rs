@@ -63,8 +63,24 @@ fn difference(model: &Map<String, Value>, recorded: &Map<String, Value>) -> Stri
     changes(&flatten(model), &flatten(recorded)).join("; ")
 }
 
+/// A replayed trace: its states and events as the model has them.
+pub struct Replayed<M: OverlayModel> {
+    /// States, the initial one first.
+    pub states: Vec<M::State>,
+    /// `actions[k]` leads from `states[k]` to `states[k + 1]`.
+    pub actions: Vec<M::Action>,
+    /// The violated property names of every state.
+    pub verdicts: Vec<Vec<String>>,
+}
+
 /// Replays `trace`; returns the violated property names of every state.
 pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>, ReplayError> {
+    replay_path(m, trace).map(|r| r.verdicts)
+}
+
+/// Replays `trace` and returns the model's own states and events, for
+/// drivers that re-execute it elsewhere (the conformance harness).
+pub fn replay_path<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Replayed<M>, ReplayError> {
     let first = trace.states.first().ok_or_else(|| ReplayError {
         step: None,
         message: "the trace has no states".into(),
@@ -94,6 +110,8 @@ pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>,
             )
         })?;
     let mut verdicts = vec![violated(m, &cur)];
+    let mut states = vec![cur.clone()];
+    let mut actions = Vec::new();
     for (k, st) in trace.states.iter().enumerate().skip(1) {
         let line = Line {
             number: k,
@@ -122,7 +140,11 @@ pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>,
                 ),
             ));
         }
-        cur = m.next_state(&cur, a).expect("resolved actions are enabled");
+        cur = m
+            .next_state(&cur, a.clone())
+            .expect("resolved actions are enabled");
+        states.push(cur.clone());
+        actions.push(a);
         let mine = m.itf_encode(&cur);
         if !same(&mine, &st.vars) {
             return Err(at(
@@ -150,5 +172,9 @@ pub fn replay<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Vec<Vec<String>>,
             }
         }
     }
-    Ok(verdicts)
+    Ok(Replayed {
+        states,
+        actions,
+        verdicts,
+    })
 }
