@@ -200,6 +200,24 @@ pub struct Harness {
 impl Harness {
     /// Nodes in the model state `init` (no statuses), with `mutation`.
     pub fn new(model: &ChordModel, init: &State, mutation: Mutation) -> Result<Harness, String> {
+        let cfg = Config {
+            mutation,
+            ..Config::manual(model.cfg.succ_list)
+        };
+        Harness::with_config(model, init, cfg)
+    }
+
+    /// The same with any node configuration (periodic timers stay off:
+    /// the harness drives every input).
+    pub fn with_config(model: &ChordModel, init: &State, cfg: Config) -> Result<Harness, String> {
+        let cfg = Config {
+            tick_ms: 0,
+            finger_ms: 0,
+            probe_ms: 0,
+            replicate_ms: 0,
+            succ_list: model.cfg.succ_list,
+            ..cfg
+        };
         if model.cfg.variant != Variant::Correct {
             return Err(format!(
                 "the implementation follows the correct protocol, not {}",
@@ -207,10 +225,6 @@ impl Harness {
             ));
         }
         let universe = Universe::new(model.cfg.nodes, model.cfg.succ_list);
-        let cfg = Config {
-            mutation,
-            ..Config::manual(model.cfg.succ_list)
-        };
         let mut sim = Sim::new(Net::instant(), 0);
         for (i, ns) in init.nodes.iter().enumerate() {
             let me = universe.peer(i as u8);
@@ -474,15 +488,27 @@ pub struct Observed {
 /// Runs `ops` on the implementation from the model's initial state number
 /// `init` (modulo their number); every step must be one the model allows,
 /// and every property must hold in every mapped state.
+///
+/// With `eager` the nodes run as deployed (`Config::eager`: a due step
+/// runs as soon as the previous one ends), so one input may take up to
+/// four model steps (rectify, stabilize, stabilize-pred, and the rectify
+/// that tells the next node); without it a tick takes at most two and
+/// any other input one.
 pub fn observe(
     model: &ChordModel,
     init: usize,
     ops: &[Op],
     mutation: Mutation,
+    eager: bool,
 ) -> Result<Observed, String> {
     let inits = model.init_states();
     let init = inits[init % inits.len()].clone();
-    let mut h = Harness::new(model, &init, mutation)?;
+    let cfg = Config {
+        mutation,
+        eager,
+        ..Config::manual(model.cfg.succ_list)
+    };
+    let mut h = Harness::with_config(model, &init, cfg)?;
     let mut seen = Observed::default();
     let mut before = h.state()?;
     check_properties(model, &before, 0)?;
@@ -540,17 +566,14 @@ pub fn observe(
         let after = h.state().map_err(|e| format!("op {k} {op:?}: {e}"))?;
         let mut enabled = Vec::new();
         model.actions(&before, &mut enabled);
-        // A tick may run two steps (rectify, then stabilize): accept one
-        // model step or two in a row.
-        let matched = enabled.iter().any(|&a| {
-            let mid = model.apply(&before, a);
-            mid == after
-                || matches!(op, Op::Tick(_)) && {
-                    let mut next = Vec::new();
-                    model.actions(&mid, &mut next);
-                    next.iter().any(|&b| model.apply(&mid, b) == after)
-                }
-        });
+        let churn = matches!(op, Op::Join { .. } | Op::Crash(_));
+        let most = match op {
+            _ if churn => 1,
+            _ if eager => 4,
+            Op::Tick(_) => 2,
+            _ => 1,
+        };
+        let matched = reachable(model, &before, &after, most, churn);
         if !matched {
             let nearest = enabled
                 .iter()
@@ -568,6 +591,30 @@ pub fn observe(
         before = after;
     }
     Ok(seen)
+}
+
+/// Whether `to` is reachable from `from` in 1..=`most` model steps
+/// (repair steps only, unless `churn`: then one join or fail).
+fn reachable(model: &ChordModel, from: &State, to: &State, most: usize, churn: bool) -> bool {
+    let mut level = vec![from.clone()];
+    for _ in 0..most {
+        let mut next: Vec<State> = Vec::new();
+        for s in &level {
+            let mut acts = Vec::new();
+            model.actions(s, &mut acts);
+            for a in acts.into_iter().filter(|a| a.is_repair() != churn) {
+                let t = model.apply(s, a);
+                if &t == to {
+                    return true;
+                }
+                if !next.contains(&t) {
+                    next.push(t);
+                }
+            }
+        }
+        level = next;
+    }
+    false
 }
 
 fn run_local(

@@ -144,7 +144,12 @@ fn op(nodes: u8) -> impl Strategy<Value = Op> {
 }
 
 /// Seeded random runs; `Ok(steps taken)` or the shrunk failure.
-fn random_runs(m: &ChordModel, cases: u32, mutation: Mutation) -> Result<usize, String> {
+fn random_runs(
+    m: &ChordModel,
+    cases: u32,
+    mutation: Mutation,
+    eager: bool,
+) -> Result<usize, String> {
     let cfg = RunnerConfig {
         cases,
         failure_persistence: None,
@@ -159,7 +164,7 @@ fn random_runs(m: &ChordModel, cases: u32, mutation: Mutation) -> Result<usize, 
     );
     runner
         .run(&runs, |(init, ops)| {
-            let seen = observe(m, init, &ops, mutation).map_err(TestCaseError::fail)?;
+            let seen = observe(m, init, &ops, mutation, eager).map_err(TestCaseError::fail)?;
             steps.set(steps.get() + seen.steps);
             Ok(())
         })
@@ -169,8 +174,8 @@ fn random_runs(m: &ChordModel, cases: u32, mutation: Mutation) -> Result<usize, 
 
 #[test]
 fn implementation_steps_are_model_steps_n5_r2() {
-    let steps =
-        random_runs(&model(5, 2, 3, true), 3000, Mutation::None).unwrap_or_else(|e| panic!("{e}"));
+    let steps = random_runs(&model(5, 2, 3, true), 3000, Mutation::None, false)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         steps, 35_312,
         "steps observed (pinned: the runs are seeded)"
@@ -179,8 +184,8 @@ fn implementation_steps_are_model_steps_n5_r2() {
 
 #[test]
 fn implementation_steps_are_model_steps_n6_r3() {
-    let steps =
-        random_runs(&model(6, 3, 4, true), 2000, Mutation::None).unwrap_or_else(|e| panic!("{e}"));
+    let steps = random_runs(&model(6, 3, 4, true), 2000, Mutation::None, false)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         steps, 24_643,
         "steps observed (pinned: the runs are seeded)"
@@ -193,9 +198,21 @@ fn implementation_steps_are_model_steps_n6_r3() {
 fn mutations_are_caught_by_random_runs() {
     let mut report = String::new();
     for m in MUTATIONS {
-        let err =
-            random_runs(&model(5, 2, 3, true), 300, m).expect_err("the mutation must be caught");
+        let err = random_runs(&model(5, 2, 3, true), 300, m, false)
+            .expect_err("the mutation must be caught");
         report.push_str(&format!("{m:?}: {err}\n\n"));
     }
     insta::assert_snapshot!(report);
+}
+
+/// The nodes as deployed (eager steps): each input may run several model
+/// steps in a row, every one of them a step of the model.
+#[test]
+fn deployed_nodes_take_model_steps_n5_r2() {
+    let steps = random_runs(&model(5, 2, 3, true), 1000, Mutation::None, true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        steps, 11_883,
+        "steps observed (pinned: the runs are seeded)"
+    );
 }
