@@ -838,3 +838,62 @@ fn a_closed_pipe_stops_the_output_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }
+
+// ------------------------------------------------ replay --against impl
+
+#[test]
+fn replay_against_the_implementation_matches_a_committed_trace() {
+    let (code, out, err) = run(&words(
+        "replay --against impl traces/chord/correct_example_failure.itf.json",
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "traces/chord/correct_example_failure.itf.json: 15 events replay against the implementation; every mapped state matches\n"
+    );
+}
+
+#[test]
+fn replay_against_the_implementation_shows_the_padding_gap() {
+    let dir = TempDir::new().unwrap();
+    let trace = dir.path().join("gap.itf.json");
+    let (code, _, err) = run(&[
+        "run",
+        "chord",
+        "--variant",
+        "correct",
+        "-p",
+        "nodes=4",
+        "-p",
+        "succ-list=2",
+        "-p",
+        "guard=off",
+        "--script",
+        "scenarios/correct-padding-gap.txt",
+        "--trace-out",
+        s(&trace),
+    ]);
+    assert_eq!(code, 1, "the negative control violates the invariant: {err}");
+    let (code, out, err) = run(&["replay", "--against", "impl", s(&trace)]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    let diff = err.split_once("gap.itf.json: ").expect("names the file").1;
+    assert_eq!(
+        diff,
+        "step 5 `stabilize n0`: model and implementation differ\n    \
+         n0.succ: model [n3, n0] ≠ impl [n0, n1]\n    \
+         n0.status: model None ≠ impl Some(Rectifying(0))\n    \
+         n3.status: model Some(Rectifying(0)) ≠ impl None\n"
+    );
+}
+
+#[test]
+fn replay_against_the_implementation_refuses_other_variants_with_exit_2() {
+    let (code, _, err) = run(&words(
+        "replay --against impl traces/chord/original_nodes3_succ-list2_OrderedRing.itf.json",
+    ));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("follows the correct protocol; this trace is of the original variant"),
+        "{err}"
+    );
+}
