@@ -156,3 +156,57 @@ fn same_seed_same_run() {
     assert_eq!(dump(&a), dump(&b));
     assert_eq!(a.stats(), b.stats());
 }
+
+/// Every key is held by its owner (the successor of its id among the
+/// members) and the owner's next r-1 successors.
+fn keys_on_their_holders(sim: &Sim<Node>, keys: u64, r: usize) -> Result<(), String> {
+    let mut live: Vec<&Node> = sim.nodes().map(|(_, n)| n).filter(|n| n.is_member()).collect();
+    live.sort_by_key(|n| n.me());
+    for k in 0..keys {
+        let key = format!("key{k}");
+        let id = Id::hash(key.as_bytes());
+        let owner = live.partition_point(|n| n.me().id < id) % live.len();
+        for d in 0..r.min(live.len()) {
+            let holder = live[(owner + d) % live.len()];
+            if !holder.items().any(|i| i.key == key) {
+                return Err(format!("{key}: copy {d} missing at {:?}", holder.me()));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn keys_move_to_joiners_and_copies_are_restored_after_crashes() {
+    let cfg = Config::default();
+    let ps = peers(40);
+    let mut sim = grow(20, 5);
+    let t = sim.now() + 20_000;
+    sim.run_until(t);
+    for k in 0..60u64 {
+        sim.with_node(0, |n, _, out| n.put(k, format!("key{k}"), format!("v{k}"), out));
+    }
+    let t = sim.now() + 5_000;
+    sim.run_until(t);
+    keys_on_their_holders(&sim, 60, 3).unwrap();
+    // Twenty more nodes join: keys move to the new owners and replicas.
+    for p in &ps[20..] {
+        let i = sim.add(Node::new(cfg.clone(), *p));
+        sim.start(i);
+        sim.with_node(i, |node, _, out| node.join(ps[0].addr, out).unwrap());
+    }
+    let t = sim.now() + 60_000;
+    sim.run_until(t);
+    ring_is_ideal(&sim, 3).unwrap();
+    keys_on_their_holders(&sim, 60, 3).unwrap();
+    // Crash two pairs of ring neighbours (each key keeps one copy).
+    let mut order: Vec<(Peer, usize)> = sim.nodes().map(|(i, n)| (n.me(), i)).collect();
+    order.sort();
+    for k in [3, 4, 20, 21] {
+        sim.crash(order[k].1);
+    }
+    let t = sim.now() + 60_000;
+    sim.run_until(t);
+    ring_is_ideal(&sim, 3).unwrap();
+    keys_on_their_holders(&sim, 60, 3).unwrap();
+}
