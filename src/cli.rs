@@ -149,35 +149,107 @@ pub struct ExploreArgs {
 pub struct SimulateArgs {
     /// The overlay (chord).
     pub overlay: String,
-    /// Ring size.
+    /// Ring size, built stable by an oracle (exact successors and fingers).
     #[arg(long, default_value_t = 1000)]
     pub nodes: usize,
-    /// Lookups of random keys from random nodes.
+    /// Lookups of random keys from random live nodes.
     #[arg(long, default_value_t = 10_000)]
     pub lookups: usize,
     /// Seed of every random choice (ids are SHA-1 of simulated addresses).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Fraction of nodes that crash after the ring is built and before
-    /// the lookups, with no time to repair (Chord paper §5.4).
+    /// the lookups, with no time to repair (Chord paper §6.4); lookups
+    /// route around the dead by timeouts.
     #[arg(long, default_value_t = 0.0)]
     pub fail_fraction: f64,
-    /// Output format.
+    /// Successor-list length r (lookups also route by successors).
+    #[arg(long, default_value_t = 3)]
+    pub succ_list: usize,
+    /// Output format (JSON: one object; its "performance" member holds the
+    /// only fields that vary between runs with the same seed).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
+/// Runs Chord nodes over UDP until interrupted, or, with --put/--get, asks a
+/// running ring once as a client.
 #[derive(Args, Debug)]
+#[command(after_long_help = "\
+Examples:
+  overlay node chord --bind 127.0.0.1:4000                          # the first node of a new ring
+  overlay node chord --bind 127.0.0.1:4001 --bootstrap 127.0.0.1:4000
+  overlay node chord --bind 127.0.0.1:5000 --count 8 --bootstrap 127.0.0.1:4000
+  overlay node chord --bind 127.0.0.1:0 --bootstrap 127.0.0.1:4000 --put colour=blue
+  overlay node chord --bind 127.0.0.1:0 --bootstrap 127.0.0.1:4000 --get colour --format json
+
+A node prints one line per notable event (listening, joined, join failed, stopping,
+leaving, stopped). SIGINT or SIGTERM makes every node leave gracefully: its keys go to
+its successor, then the process exits 0.
+
+Exit codes: 0 the node(s) ran and stopped cleanly, or the key was stored / found;
+1 the key was not found; 2 usage error (bad address, bad KEY=VALUE, unknown overlay,
+conflicting flags, a port in use); 3 no answer within --wait.")]
 pub struct NodeArgs {
-    /// The overlay (chord).
+    /// The overlay: chord.
     pub overlay: String,
-    /// Address to bind (the first of --count consecutive ports).
-    #[arg(long)]
-    pub bind: String,
-    /// A member of the ring to join through (or, with --put/--get, to ask).
-    #[arg(long)]
-    pub bootstrap: Option<String>,
-    /// Output format.
+    /// Address to bind, IP:PORT (a host name is resolved). A node's
+    /// identifier is the SHA-1 of this address, so it must be the one peers
+    /// reach: not 0.0.0.0. Port 0 picks a free port, shown on the
+    /// `listening` line. With --count K, the first of K consecutive ports.
+    /// With --put/--get, the client's own socket (e.g. 127.0.0.1:0).
+    #[arg(long, value_name = "ADDR", value_parser = crate::node_cmd::parse_addr)]
+    pub bind: std::net::SocketAddr,
+    /// A ring member to join through (retried until the join succeeds);
+    /// without it the (first) node starts a new ring. With --put/--get,
+    /// the node that runs the request.
+    #[arg(long, value_name = "ADDR", value_parser = crate::node_cmd::parse_addr)]
+    pub bootstrap: Option<std::net::SocketAddr>,
+    /// Run K nodes in this process, on K consecutive ports from --bind; the
+    /// first joins through --bootstrap (or starts the ring), the others
+    /// through --bootstrap or the first.
+    #[arg(long, value_name = "K", default_value_t = 1, conflicts_with = "client",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub count: u16,
+    /// Successor-list length r, which is also the number of copies of each
+    /// key: the ring survives r-1 consecutive failures.
+    #[arg(long, value_name = "R", default_value_t = 3, conflicts_with = "client",
+          value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub succ_list: u16,
+    /// Period of ring maintenance (stabilize / rectify) and fix-fingers,
+    /// in milliseconds; liveness probes run every 2 periods and
+    /// re-replication every 4. Small values (e.g. 100) repair faster.
+    #[arg(long, value_name = "MS", default_value_t = 500, conflicts_with = "client",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub tick_ms: u64,
+    /// A request unanswered after this many milliseconds counts its peer as
+    /// dead [default: 2 × --tick-ms].
+    #[arg(long, value_name = "MS", conflicts_with = "client",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: Option<u64>,
+    /// Client: store VALUE under KEY through --bootstrap, print where, exit.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        group = "client",
+        requires = "bootstrap"
+    )]
+    pub put: Option<crate::node_cmd::KeyValue>,
+    /// Client: read KEY through --bootstrap, print its value, exit (1 when
+    /// the key is not found).
+    #[arg(long, value_name = "KEY", group = "client", requires = "bootstrap")]
+    pub get: Option<String>,
+    /// Client: give up after this many seconds without an answer (exit 3);
+    /// the request is re-sent up to three times meanwhile.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 5.0,
+        requires = "client"
+    )]
+    pub wait: f64,
+    /// Output format: text lines, or one JSON object per line (per event;
+    /// per answer for --put/--get).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -210,6 +282,7 @@ pub enum StrategyArg {
 pub enum Against {
     /// The abstract model named in the trace.
     Model,
-    /// The concrete implementation (not yet available).
+    /// The concrete implementation, in the simulator, through the
+    /// refinement mapping (Chord's correct variant).
     Impl,
 }

@@ -160,7 +160,11 @@ fn same_seed_same_run() {
 /// Every key is held by its owner (the successor of its id among the
 /// members) and the owner's next r-1 successors.
 fn keys_on_their_holders(sim: &Sim<Node>, keys: u64, r: usize) -> Result<(), String> {
-    let mut live: Vec<&Node> = sim.nodes().map(|(_, n)| n).filter(|n| n.is_member()).collect();
+    let mut live: Vec<&Node> = sim
+        .nodes()
+        .map(|(_, n)| n)
+        .filter(|n| n.is_member())
+        .collect();
     live.sort_by_key(|n| n.me());
     for k in 0..keys {
         let key = format!("key{k}");
@@ -184,7 +188,9 @@ fn keys_move_to_joiners_and_copies_are_restored_after_crashes() {
     let t = sim.now() + 20_000;
     sim.run_until(t);
     for k in 0..60u64 {
-        sim.with_node(0, |n, _, out| n.put(k, format!("key{k}"), format!("v{k}"), out));
+        sim.with_node(0, |n, _, out| {
+            n.put(k, format!("key{k}"), format!("v{k}"), out)
+        });
     }
     let t = sim.now() + 5_000;
     sim.run_until(t);
@@ -209,4 +215,46 @@ fn keys_move_to_joiners_and_copies_are_restored_after_crashes() {
     sim.run_until(t);
     ring_is_ideal(&sim, 3).unwrap();
     keys_on_their_holders(&sim, 60, 3).unwrap();
+}
+
+#[test]
+fn oversized_puts_are_refused_and_gets_name_the_holder() {
+    let cfg = Config::default();
+    let ps = peers(8);
+    let mut sim = Sim::new(Net::default(), 2);
+    for n in ring::ideal(&cfg, &ps, true) {
+        sim.add(n);
+    }
+    let big = "x".repeat(overlay_impls::chord::wire::MAX_ITEM_BYTES);
+    sim.with_node(0, |n, _, out| n.put(1, "big".into(), big, out));
+    sim.with_node(0, |n, _, out| n.put(2, "small".into(), "v".into(), out));
+    sim.run_until_idle(10_000);
+    sim.with_node(3, |n, _, out| n.get(3, "small".into(), out));
+    sim.run_until_idle(10_000);
+    let mut sorted = ps.clone();
+    sorted.sort();
+    let owner = sorted[sorted.partition_point(|p| p.id < Id::hash(b"small")) % 8];
+    let done: Vec<(u64, overlay_impls::chord::Reply)> = sim
+        .take_events()
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Event::Done { tag, reply } => Some((tag, reply)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done.len(), 3);
+    assert!(!done[0].1.found);
+    assert!(
+        done[0]
+            .1
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("more than 1800"),
+        "{:?}",
+        done[0]
+    );
+    assert_eq!((done[1].1.found, done[1].1.owner), (true, Some(owner)));
+    assert_eq!((done[2].1.found, done[2].1.owner), (true, Some(owner)));
+    assert_eq!(done[2].1.value.as_deref(), Some("v"));
 }

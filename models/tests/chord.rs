@@ -11,11 +11,11 @@ use overlay_models::chord::ChordModel;
 mod common;
 use common::model;
 
-/// (property, verdict, counterexample length) of a complete BFS check.
-fn outcome(
-    m: &ChordModel,
-    opts: &CheckOptions,
-) -> (usize, bool, Vec<(&'static str, Verdict, Option<usize>)>) {
+/// (property, verdict, counterexample length) of each property.
+type Verdicts = Vec<(&'static str, Verdict, Option<usize>)>;
+
+/// (unique states, complete, verdicts) of a BFS check.
+fn outcome(m: &ChordModel, opts: &CheckOptions) -> (usize, bool, Verdicts) {
     let out = check(m, opts, &mut |_| {});
     let props = out
         .properties

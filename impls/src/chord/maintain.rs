@@ -92,12 +92,11 @@ impl Node {
             let _ = self.rectify(out);
         }
         match self.status {
-            Some(Status::Stabilizing(_)) => {
-                if self.stabilize_pred(out).is_err() {
-                    // The saved node no longer fits: drop the step.
-                    self.status = None;
-                }
-            }
+            Some(Status::Stabilizing(_)) => match self.stabilize_pred(out) {
+                Ok(()) => {}
+                // The saved node no longer fits: drop the step.
+                Err(_) => self.status = None,
+            },
             None => {
                 let _ = self.stabilize(out);
             }
@@ -128,11 +127,11 @@ impl Node {
             Some(Status::Rectifying(_)) => {
                 let _ = self.rectify(out);
             }
-            Some(Status::Stabilizing(_)) => {
-                if self.stabilize_pred(out).is_err() {
-                    self.status = None;
-                }
-            }
+            Some(Status::Stabilizing(_)) => match self.stabilize_pred(out) {
+                Ok(()) => {}
+                // The saved node no longer fits: drop the step.
+                Err(_) => self.status = None,
+            },
             None => {}
         }
     }

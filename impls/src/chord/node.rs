@@ -133,6 +133,7 @@ pub struct Reply {
     /// The key was stored, or found.
     pub found: bool,
     pub value: Option<String>,
+    /// The node that stored the key (put) or whose copy was read (get).
     pub owner: Option<Peer>,
     pub hops: u32,
     /// Why the request could not be completed (no answer, not a member…).

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use super::id::{in_half_open, Peer};
 use super::node::{Event, Node, Out, Reply, Wait};
-use super::wire::{Item, Msg};
+use super::wire::{Item, Msg, MAX_ITEM_BYTES};
 
 /// Who asked for a put or get: a remote client or the local driver.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +32,8 @@ pub(super) struct Task {
     /// Whether any holder answered (a get that found nothing there
     /// reports "not found" rather than "no answer").
     answered: bool,
+    /// The holder asked last (a get reports it as the owner it read).
+    asked: Option<Peer>,
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +70,21 @@ impl Node {
     }
 
     fn start_task(&mut self, asker: Asker, op: Op, out: &mut Out) {
+        if let Op::Put(item) = &op {
+            let bytes = item.encoded_len();
+            if bytes > MAX_ITEM_BYTES {
+                let why = format!("the item is {bytes} bytes encoded, more than {MAX_ITEM_BYTES}");
+                let t = Task {
+                    asker,
+                    op,
+                    hops: 0,
+                    holders: Vec::new(),
+                    answered: false,
+                    asked: None,
+                };
+                return self.task_failed(t, 0, why, out);
+            }
+        }
         let key = match &op {
             Op::Put(item) => item.id(),
             Op::Get(k) => super::id::Id::hash(k.as_bytes()),
@@ -78,6 +95,7 @@ impl Node {
             hops: 0,
             holders: Vec::new(),
             answered: false,
+            asked: None,
         };
         let id = self.fresh_id();
         self.tasks.insert(id, task);
@@ -138,6 +156,7 @@ impl Node {
             };
         }
         let holder = t.holders.remove(0);
+        t.asked = Some(holder);
         self.request(
             holder.addr,
             Wait::Fetch { task: id },
@@ -157,7 +176,7 @@ impl Node {
                 let reply = Reply {
                     found: true,
                     value: Some(item.value),
-                    owner: None,
+                    owner: t.asked,
                     hops: t.hops,
                     error: None,
                 };
@@ -231,6 +250,12 @@ impl Node {
         ack: bool,
         out: &mut Out,
     ) {
+        // Items over the size limit could not be moved on in batches:
+        // a well-behaved node never sends one, so drop them.
+        let items: Vec<Item> = items
+            .into_iter()
+            .filter(|i| i.encoded_len() <= MAX_ITEM_BYTES)
+            .collect();
         for item in &items {
             self.items.insert(item.id(), item.clone());
         }

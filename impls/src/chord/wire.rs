@@ -15,6 +15,15 @@ pub const MAX_DATAGRAM: usize = 60 * 1024;
 /// Longest successor or candidate list accepted.
 pub const MAX_LIST: usize = 32;
 
+/// The largest encoded key-value item a node stores.
+///
+/// Nodes move keys in `Store` messages of up to [`MAX_LIST`] items, and a
+/// datagram over [`MAX_DATAGRAM`] bytes is dropped as malformed; so an
+/// item must stay under `MAX_DATAGRAM / MAX_LIST` (1,920 bytes) with room
+/// for the message's envelope, or hand-overs and re-replication of a full
+/// batch would be lost.
+pub const MAX_ITEM_BYTES: usize = 1800;
+
 /// A stored key and its value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +35,13 @@ pub struct Item {
 impl Item {
     pub fn id(&self) -> Id {
         Id::hash(self.key.as_bytes())
+    }
+
+    /// Its encoded size, checked against [`MAX_ITEM_BYTES`].
+    pub fn encoded_len(&self) -> usize {
+        serde_json::to_vec(self)
+            .expect("an item always serializes")
+            .len()
     }
 }
 
