@@ -227,6 +227,11 @@ pub struct NodeArgs {
     #[arg(long, value_name = "MS", conflicts_with = "client",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
+    /// The node's 160-bit identifier (40 hex digits) instead of the SHA-1
+    /// of its --bind address; one node only.
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["client", "count"],
+          value_parser = |s: &str| overlay_impls::chord::Id::from_hex(s))]
+    pub id: Option<overlay_impls::chord::Id>,
     /// Client: store VALUE under KEY through --bootstrap, print where, exit.
     #[arg(
         long,

@@ -77,6 +77,7 @@ fn serve(a: &NodeArgs) -> Result<Exit, Failure> {
         bootstrap: a.bootstrap,
         config,
         join_retry_ms: timeout.max(tick),
+        id: a.id,
     };
     let format = a.format;
     udp::run_chord(&opts, Stop::Signals, |r| print_report(format, &r))

@@ -609,6 +609,22 @@ fn usage_errors_exit_2_and_name_the_argument() {
     let taken = taken.local_addr().unwrap().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["kademlia", "--bind", "127.0.0.1:0"], "unknown overlay"),
+        (
+            vec!["chord", "--bind", "127.0.0.1:0", "--id", "abc"],
+            "40 hex digits",
+        ),
+        (
+            vec![
+                "chord",
+                "--bind",
+                "127.0.0.1:0",
+                "--count",
+                "2",
+                "--id",
+                "0000000000000000000000000000000000000000",
+            ],
+            "--count",
+        ),
         (vec!["chord", "--bind", "nonsense"], "--bind"),
         (
             vec!["chord", "--bind", "127.0.0.1:0", "--bootstrap", "1.2.3.4"],

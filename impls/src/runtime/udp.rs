@@ -338,6 +338,9 @@ pub struct ChordOptions {
     pub config: Config,
     /// Wait this long after a failed join before trying again.
     pub join_retry_ms: Millis,
+    /// The first node's identifier, when given instead of the SHA-1 of
+    /// its address (the Chord paper allows either).
+    pub id: Option<Id>,
 }
 
 /// When [`run_chord`] stops.
@@ -502,7 +505,10 @@ async fn chord_process(
     let via = opts.bootstrap.unwrap_or(sockets[0].0);
     let mut nodes: Vec<NodeHandle<Node>> = Vec::with_capacity(sockets.len());
     for (i, (addr, socket)) in sockets.into_iter().enumerate() {
-        let me = Peer::at(addr);
+        let me = match opts.id {
+            Some(id) if i == 0 => Peer { id, addr },
+            _ => Peer::at(addr),
+        };
         let node = if i == 0 && new_ring {
             Node::first(opts.config.clone(), me)
         } else {
@@ -1072,6 +1078,7 @@ mod tests {
             bootstrap: None,
             config: fast(),
             join_retry_ms: 200,
+            id: None,
         };
         let ring = std::thread::spawn(move || {
             run_chord(&opts, Stop::On(stop_rx), |r| rep_tx.send(r).unwrap())
