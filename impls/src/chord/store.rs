@@ -305,16 +305,22 @@ impl Node {
             .filter(|p| *p != self.me)
             .take(self.cfg.succ_list.saturating_sub(1))
             .collect();
+        for r in replicas {
+            self.hand_over(r, &items, false, out);
+        }
+    }
+
+    /// Sends `items` to `to` in `Store` batches that fit a datagram; with
+    /// `replicate`, the receiver copies them on to its own replicas.
+    fn hand_over(&mut self, to: Peer, items: &[Item], replicate: bool, out: &mut Out) {
         for chunk in items.chunks(super::wire::MAX_LIST) {
-            for r in &replicas {
-                let m = Msg::Store {
-                    req: 0,
-                    items: chunk.to_vec(),
-                    replicate: false,
-                    ack: false,
-                };
-                self.send(r.addr, m, out);
-            }
+            let m = Msg::Store {
+                req: 0,
+                items: chunk.to_vec(),
+                replicate,
+                ack: false,
+            };
+            self.send(to.addr, m, out);
         }
     }
 
@@ -332,15 +338,7 @@ impl Node {
             .filter(|(id, _)| !in_half_open(q.id, **id, me))
             .map(|(_, i)| i.clone())
             .collect();
-        for chunk in theirs.chunks(super::wire::MAX_LIST) {
-            let m = Msg::Store {
-                req: 0,
-                items: chunk.to_vec(),
-                replicate: false,
-                ack: false,
-            };
-            self.send(q.addr, m, out);
-        }
+        self.hand_over(q, &theirs, false, out);
     }
 
     /// Graceful leave: every key goes to the successor, which owns our
@@ -352,15 +350,7 @@ impl Node {
         let all: Vec<Item> = self.items.values().cloned().collect();
         let s1 = self.succ[0];
         if s1 != self.me {
-            for chunk in all.chunks(super::wire::MAX_LIST) {
-                let m = Msg::Store {
-                    req: 0,
-                    items: chunk.to_vec(),
-                    replicate: true,
-                    ack: false,
-                };
-                self.send(s1.addr, m, out);
-            }
+            self.hand_over(s1, &all, true, out);
         }
         self.member = false;
     }
