@@ -783,7 +783,10 @@ fn replay_rejects_unreadable_traces_with_exit_2() {
         s(&oc.trace_of("AtMostOneRing")),
     ]);
     assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stderr.contains("--against impl"), "{stderr}");
+    assert!(
+        stderr.contains("follows the correct protocol"),
+        "{stderr}"
+    );
 }
 
 // ----------------------------------------------------------- determinism
