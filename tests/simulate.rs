@@ -1,0 +1,210 @@
+//! Command-line tests for `overlay simulate`: the JSON shape, determinism
+//! (same seed, same report apart from the measured "performance"), a
+//! pinned path length, lookups on a ring with and without crashes, and
+//! bad input (exit 2). Small rings only: performance is a benchmark in the
+//! README, never asserted here.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("overlay")
+        .expect("the overlay binary is built")
+        .args(args)
+        .output()
+        .expect("overlay runs");
+    (
+        out.status.code().expect("overlay exits with a code"),
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// A command line written as one string (no argument contains a blank).
+fn words(line: &'static str) -> Vec<&'static str> {
+    line.split_whitespace().collect()
+}
+
+/// Runs a simulation that must succeed, and parses its JSON.
+fn simulate_json(line: &'static str) -> Value {
+    let (code, stdout, stderr) = run(&words(line));
+    assert_eq!(code, 0, "{line}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    // Progress goes to stderr only on a terminal, and this is a pipe.
+    assert!(stderr.is_empty(), "{line}: stderr:\n{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn u(doc: &Value, key: &str) -> u64 {
+    doc[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not a whole number in {doc}"))
+}
+
+fn f(doc: &Value, key: &str) -> f64 {
+    doc[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {doc}"))
+}
+
+/// The report without the fields the machine measures.
+fn without_performance(mut doc: Value) -> Value {
+    let perf = doc
+        .as_object_mut()
+        .expect("an object")
+        .remove("performance");
+    assert!(perf.is_some(), "no performance member");
+    doc
+}
+
+#[test]
+fn json_has_the_documented_fields_and_a_pinned_path_length() {
+    let doc = simulate_json("simulate chord --nodes 256 --lookups 1000 --seed 1 --format json");
+    assert_eq!(doc["overlay"], "chord");
+    assert_eq!(u(&doc, "nodes"), 256);
+    assert_eq!(u(&doc, "lookups"), 1000);
+    assert_eq!(u(&doc, "seed"), 1);
+    assert_eq!(u(&doc, "succ_list"), 3);
+    assert_eq!((u(&doc, "crashed"), u(&doc, "live_nodes")), (0, 256));
+    // Pinned: any change in routing, identifiers or seeding moves it.
+    assert_eq!(f(&doc, "mean_hops"), 3.641);
+    assert_eq!(
+        (
+            u(&doc, "median_hops"),
+            u(&doc, "p1_hops"),
+            u(&doc, "p99_hops")
+        ),
+        (4, 1, 6)
+    );
+    assert_eq!(f(&doc, "half_log2_nodes"), 4.0);
+    let histogram: Vec<u64> = doc["hop_histogram"]
+        .as_array()
+        .expect("hop_histogram is a list")
+        .iter()
+        .map(|v| v.as_u64().expect("a count"))
+        .collect();
+    assert_eq!(histogram.iter().sum::<u64>(), 1000);
+    assert_eq!(histogram.len() as u64, u(&doc, "max_hops") + 1);
+    for key in [
+        "failed_lookups",
+        "wrong_owner",
+        "dead_owner",
+        "undeliverable",
+    ] {
+        assert_eq!(u(&doc, key), 0, "{key}");
+    }
+    assert_eq!(u(&doc, "correct_lookups"), 1000);
+    assert_eq!(f(&doc, "mean_timeouts"), 0.0);
+    assert!(u(&doc, "messages_sent") > 1000);
+    let perf = &doc["performance"];
+    for key in [
+        "wall_seconds",
+        "build_seconds",
+        "lookup_seconds",
+        "messages_per_second",
+        "events_per_second",
+    ] {
+        assert!(perf[key].as_f64().is_some(), "performance.{key} in {doc}");
+    }
+    if cfg!(unix) {
+        assert!(perf["peak_rss_bytes"].as_u64().unwrap() > 1_000_000);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report_apart_from_performance() {
+    let line =
+        "simulate chord --nodes 300 --lookups 500 --seed 7 --fail-fraction 0.2 --format json";
+    let a = simulate_json(line);
+    let b = simulate_json(line);
+    assert_eq!(without_performance(a.clone()), without_performance(b));
+    // Another seed is another ring sample and other keys.
+    let c = simulate_json(
+        "simulate chord --nodes 300 --lookups 500 --seed 8 --fail-fraction 0.2 --format json",
+    );
+    assert_ne!(without_performance(a), without_performance(c));
+
+    // The text report too, except its last line (the performance).
+    let text = || {
+        let (code, stdout, _) = run(&words(
+            "simulate chord --nodes 300 --lookups 500 --seed 7 --fail-fraction 0.2",
+        ));
+        assert_eq!(code, 0);
+        assert!(stdout.contains("hops: mean") && stdout.contains("performance:"));
+        let lines: Vec<&str> = stdout.lines().collect();
+        lines[..lines.len() - 1].join("\n")
+    };
+    assert_eq!(text(), text());
+}
+
+#[test]
+fn a_ring_without_crashes_answers_every_lookup_correctly() {
+    let doc = simulate_json("simulate chord --nodes 2000 --lookups 3000 --seed 3 --format json");
+    assert_eq!(u(&doc, "correct_lookups"), 3000);
+    assert_eq!((u(&doc, "failed_lookups"), u(&doc, "wrong_owner")), (0, 0));
+    assert_eq!(f(&doc, "mean_timeouts"), 0.0);
+    // ½·log2(2000) ≈ 5.5; the successor list shortens the last step.
+    let mean = f(&doc, "mean_hops");
+    assert!((4.5..6.0).contains(&mean), "mean hops {mean}");
+}
+
+#[test]
+fn crashing_half_the_ring_makes_lookups_time_out_and_fail() {
+    let doc = simulate_json(
+        "simulate chord --nodes 500 --lookups 1000 --seed 2 --fail-fraction 0.5 --format json",
+    );
+    assert_eq!((u(&doc, "crashed"), u(&doc, "live_nodes")), (250, 250));
+    assert!(u(&doc, "failed_lookups") > 0, "{doc}");
+    assert!(f(&doc, "mean_timeouts") > 0.5, "{doc}");
+    assert!(u(&doc, "undeliverable") > 0);
+    assert_eq!(
+        u(&doc, "correct_lookups") + u(&doc, "failed_lookups") + u(&doc, "wrong_owner"),
+        1000
+    );
+    // Every wrong answer names a crashed node (the key's old owner): a
+    // live wrong owner would be a routing bug.
+    assert_eq!(u(&doc, "wrong_owner"), u(&doc, "dead_owner"));
+    assert!(f(&doc, "mean_contacts") >= f(&doc, "mean_hops"));
+}
+
+/// `overlay args…` exits 2, prints nothing on stdout and names the problem.
+fn assert_input_error(args: &[&str], needles: &[&str]) {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, 2, "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.is_empty(), "{args:?} printed on stdout:\n{stdout}");
+    for n in needles {
+        assert!(
+            stderr.contains(n),
+            "{args:?}: stderr lacks {n:?}:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_problem() {
+    assert_input_error(
+        &words("simulate kademlia --nodes 10"),
+        &["unknown overlay `kademlia`", "chord"],
+    );
+    assert_input_error(
+        &words("simulate chord --nodes 0"),
+        &["--nodes", "at least 1"],
+    );
+    assert_input_error(
+        &words("simulate chord --nodes 10 --fail-fraction 1"),
+        &["--fail-fraction", "below 1"],
+    );
+    assert_input_error(
+        &["simulate", "chord", "--fail-fraction=-0.1"],
+        &["--fail-fraction", "at least 0"],
+    );
+    assert_input_error(
+        &words("simulate chord --fail-fraction NaN"),
+        &["--fail-fraction"],
+    );
+    assert_input_error(&words("simulate chord --succ-list 0"), &["--succ-list"]);
+    assert_input_error(
+        &words("simulate chord --lookups many"),
+        &["invalid value 'many'", "--lookups"],
+    );
+    assert_input_error(&words("simulate"), &["<OVERLAY>"]);
+}
