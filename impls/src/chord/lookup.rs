@@ -3,10 +3,16 @@
 //!
 //! Iterative, not recursive, because the origin then sees every hop: it
 //! counts the path length exactly (the number the paper reports), it
-//! learns of a dead hop by its own timeout and retries with the runner-up
-//! the previous hop offered, and no node holds state for another's lookup.
+//! learns of a dead hop by its own timeout and retries with the best
+//! runner-up offered so far, and no node holds state for another's lookup.
 //! The price is a round trip per hop instead of a one-way message.
+//!
+//! Failures without repair (Chord §6.4 / ToN §V.D): every answer carries
+//! the answering node's successor list; when every node before the key is
+//! dead, the owner is the first live entry of the last list past the key,
+//! and a lookup that must name a live owner pings it before believing it.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use super::id::{in_half_open, Id, Peer};
@@ -14,7 +20,7 @@ use super::node::{Event, Mutation, Node, NotEnabled, Out, Wait};
 use super::wire::Msg;
 
 /// How many candidates a `Closer` answer offers.
-const CANDIDATES: usize = 3;
+const CANDIDATES: usize = 16;
 
 /// Why a lookup runs, hence what happens with its answer.
 #[derive(Clone, Debug)]
@@ -23,10 +29,20 @@ pub(super) enum Purpose {
     Join,
     /// Refresh finger i.
     Finger(usize),
-    /// Then store or fetch (task id).
+    /// Then store or fetch (task id); the task tries the copies itself.
     Task(u64),
     /// A measurement lookup (the simulator's path-length experiment).
     Measure,
+}
+
+impl Purpose {
+    /// Whether the owner found must be pinged before it is believed: a
+    /// node's first successor may have died unnoticed (no repair yet).
+    /// Joins copy the list as it is (the protocol repairs it); tasks find
+    /// out by storing or fetching.
+    fn verifies(&self) -> bool {
+        matches!(self, Purpose::Finger(_) | Purpose::Measure)
+    }
 }
 
 /// One lookup in progress at its origin.
@@ -36,8 +52,43 @@ pub(super) struct Lookup {
     purpose: Purpose,
     hops: u32,
     timeouts: u32,
-    /// Runners-up offered by the last node that answered.
+    /// Nodes still worth asking, closest to the key first (every
+    /// runner-up offered so far, not only the last answer's).
     fallback: Vec<Peer>,
+    /// Nodes asked already (answered or silent): never asked again.
+    asked: BTreeSet<SocketAddr>,
+    /// The answering node closest to the key and its successor list: when
+    /// every node before the key is dead, the key's owner is the first
+    /// live entry of that list past the key.
+    last: Option<(Peer, Vec<Peer>)>,
+    /// Pinging the owner: the answering node, the candidates in order.
+    verify: Option<(Peer, Vec<Peer>)>,
+}
+
+impl Lookup {
+    fn new(key: Id, purpose: Purpose) -> Lookup {
+        Lookup {
+            key,
+            purpose,
+            hops: 0,
+            timeouts: 0,
+            fallback: Vec::new(),
+            asked: BTreeSet::new(),
+            last: None,
+            verify: None,
+        }
+    }
+
+    /// Adds runners-up, keeping the closest to the key first.
+    fn offer(&mut self, peers: impl IntoIterator<Item = Peer>) {
+        for p in peers {
+            if !self.asked.contains(&p.addr) && !self.fallback.contains(&p) {
+                self.fallback.push(p);
+            }
+        }
+        let key = self.key;
+        self.fallback.sort_by_key(|p| distance(p.id, key));
+    }
 }
 
 impl Node {
@@ -47,16 +98,8 @@ impl Node {
             return Err(NotEnabled("already a member".into()));
         }
         let id = self.fresh_id();
-        self.lookups.insert(
-            id,
-            Lookup {
-                key: self.me.id,
-                purpose: Purpose::Join,
-                hops: 0,
-                timeouts: 0,
-                fallback: Vec::new(),
-            },
-        );
+        self.lookups
+            .insert(id, Lookup::new(self.me.id, Purpose::Join));
         self.ask(id, bootstrap, out);
         Ok(())
     }
@@ -68,13 +111,7 @@ impl Node {
 
     pub(super) fn start_lookup(&mut self, key: Id, purpose: Purpose, out: &mut Out) {
         let id = self.fresh_id();
-        let mut l = Lookup {
-            key,
-            purpose,
-            hops: 0,
-            timeouts: 0,
-            fallback: Vec::new(),
-        };
+        let mut l = Lookup::new(key, purpose);
         if !self.member {
             self.lookups.insert(id, l);
             return self.lookup_failed(id, "not a ring member", out);
@@ -84,11 +121,10 @@ impl Node {
             let (me, succ) = (self.me, self.succ.clone());
             return self.lookup_found(id, me, succ, out);
         }
-        let mut next = self.preceding(key);
-        let first = next.remove(0);
-        l.fallback = next;
+        l.offer(self.preceding(key));
+        l.last = Some((self.me, self.succ.clone()));
         self.lookups.insert(id, l);
-        self.ask(id, first.addr, out);
+        self.advance(id, out);
     }
 
     /// Known nodes strictly between us and `key`, closest to the key
@@ -116,7 +152,9 @@ impl Node {
     }
 
     fn ask(&mut self, lookup: u64, to: SocketAddr, out: &mut Out) {
-        let key = self.lookups[&lookup].key;
+        let l = self.lookups.get_mut(&lookup).expect("caller checked");
+        l.asked.insert(to);
+        let key = l.key;
         self.request(
             to,
             Wait::LookupStep { lookup, asked: to },
@@ -130,7 +168,9 @@ impl Node {
         let m = if !self.member {
             Msg::Closer {
                 req,
+                id: self.me.id,
                 next: Vec::new(),
+                succ: Vec::new(),
             }
         } else if in_half_open(self.me.id, key, self.succ[0].id) {
             Msg::Found {
@@ -141,12 +181,24 @@ impl Node {
         } else {
             let mut next = self.preceding(key);
             next.truncate(CANDIDATES);
-            Msg::Closer { req, next }
+            Msg::Closer {
+                req,
+                id: self.me.id,
+                next,
+                succ: self.succ.clone(),
+            }
         };
         self.send(from, m, out);
     }
 
-    pub(super) fn lookup_closer(&mut self, id: u64, next: Vec<Peer>, out: &mut Out) {
+    pub(super) fn lookup_closer(
+        &mut self,
+        id: u64,
+        from: Peer,
+        next: Vec<Peer>,
+        succ: Vec<Peer>,
+        out: &mut Out,
+    ) {
         let Some(l) = self.lookups.get_mut(&id) else {
             return;
         };
@@ -154,40 +206,106 @@ impl Node {
         if l.hops >= self.cfg.max_hops {
             return self.lookup_failed(id, "too many hops", out);
         }
-        if next.is_empty() {
-            return self.lookup_retry(id, out);
+        // Progress is monotone: nodes no closer to the key than one that
+        // has answered can only route back through it.
+        let key = l.key;
+        let reach = distance(from.id, key);
+        l.fallback.retain(|p| distance(p.id, key) < reach);
+        l.offer(next.into_iter().filter(|p| distance(p.id, key) < reach));
+        // Keep the list of the answering node closest to the key: the one
+        // whose list reaches past it.
+        let closer = l
+            .last
+            .as_ref()
+            .is_none_or(|(x, _)| reach < distance(x.id, key));
+        if !succ.is_empty() && closer {
+            l.last = Some((from, succ));
         }
-        l.fallback = next[1..].to_vec();
-        self.ask(id, next[0].addr, out);
+        self.advance(id, out);
     }
 
     pub(super) fn lookup_timeout(&mut self, id: u64, out: &mut Out) {
         if let Some(l) = self.lookups.get_mut(&id) {
             l.timeouts += 1;
-            self.lookup_retry(id, out);
+            self.advance(id, out);
         }
     }
 
-    /// The last node asked failed us: ask the runner-up.
-    fn lookup_retry(&mut self, id: u64, out: &mut Out) {
+    /// Asks the best node not asked yet; when none is left, falls back on
+    /// the last answer's successor list.
+    fn advance(&mut self, id: u64, out: &mut Out) {
         let l = self.lookups.get_mut(&id).expect("caller checked");
-        if l.fallback.is_empty() {
-            return self.lookup_failed(id, "no node on the path answered", out);
+        if !l.fallback.is_empty() {
+            let next = l.fallback.remove(0);
+            return self.ask(id, next.addr, out);
         }
-        let next = l.fallback.remove(0);
-        self.ask(id, next.addr, out);
+        let key = l.key;
+        let joining = matches!(l.purpose, Purpose::Join);
+        match l.last.take() {
+            // A join must find the exact predecessor: no shortcut.
+            Some((x, list)) if !joining => {
+                let past: Vec<Peer> = list
+                    .iter()
+                    .copied()
+                    .skip_while(|e| !in_half_open(x.id, key, e.id))
+                    .collect();
+                if past.is_empty() {
+                    return self.lookup_failed(id, "no node on the path answered", out);
+                }
+                self.lookup_found(id, x, past, out)
+            }
+            _ => self.lookup_failed(id, "no node on the path answered", out),
+        }
     }
 
+    /// The node `pred` answered that `succ[0]` owns the key (or the
+    /// origin knows it). Lookups that must name a live owner ping it first.
     pub(super) fn lookup_found(&mut self, id: u64, pred: Peer, succ: Vec<Peer>, out: &mut Out) {
-        let Some(mut l) = self.lookups.remove(&id) else {
+        let Some(l) = self.lookups.get_mut(&id) else {
             return;
         };
         if succ.is_empty() {
             l.hops += 1;
-            self.lookups.insert(id, l);
             return self.lookup_failed(id, "an empty successor list", out);
         }
-        l.hops += u32::from(pred != self.me);
+        if l.verify.is_none() {
+            l.hops += u32::from(pred != self.me);
+        }
+        if l.purpose.verifies() && succ[0] != self.me {
+            l.verify = Some((pred, succ.clone()));
+            let owner = succ[0];
+            return self.request(
+                owner.addr,
+                Wait::LookupVerify { lookup: id },
+                |req| Msg::Ping { req },
+                out,
+            );
+        }
+        self.lookup_done(id, pred, succ, out);
+    }
+
+    /// The owner answered its ping (`alive`) or stayed silent.
+    pub(super) fn lookup_verified(&mut self, id: u64, alive: bool, out: &mut Out) {
+        let Some(l) = self.lookups.get_mut(&id) else {
+            return;
+        };
+        let (pred, mut list) = l.verify.take().expect("verifying");
+        if alive {
+            return self.lookup_done(id, pred, list, out);
+        }
+        l.timeouts += 1;
+        let dead = list.remove(0);
+        self.forget(dead);
+        if list.is_empty() {
+            return self.lookup_failed(id, "every listed owner is dead", out);
+        }
+        self.lookup_found(id, pred, list, out)
+    }
+
+    fn lookup_done(&mut self, id: u64, pred: Peer, succ: Vec<Peer>, out: &mut Out) {
+        let Some(l) = self.lookups.remove(&id) else {
+            return;
+        };
         let owner = succ[0];
         match l.purpose {
             Purpose::Join => {

@@ -158,6 +158,7 @@ pub(super) enum Wait {
     RectifyPing { prdc: Peer, q: Peer },
     Probe { peer: Peer },
     LookupStep { lookup: u64, asked: SocketAddr },
+    LookupVerify { lookup: u64 },
     StoreAck { task: u64 },
     Fetch { task: u64 },
 }
@@ -439,8 +440,13 @@ impl Node {
             {
                 self.lookup_found(lookup, pred, succ, out)
             }
-            (Wait::LookupStep { lookup, asked }, Msg::Closer { next, .. }) if asked == from => {
-                self.lookup_closer(lookup, next, out)
+            (Wait::LookupStep { lookup, asked }, Msg::Closer { id, next, succ, .. })
+                if asked == from =>
+            {
+                self.lookup_closer(lookup, Peer { id, addr: from }, next, succ, out)
+            }
+            (Wait::LookupVerify { lookup, .. }, Msg::Pong { .. }) => {
+                self.lookup_verified(lookup, true, out)
             }
             (Wait::StoreAck { task }, Msg::Stored { .. }) => self.store_acked(task, out),
             (Wait::Fetch { task }, Msg::Value { item, succ, .. }) => {
@@ -458,6 +464,7 @@ impl Node {
             Wait::RectifyPing { prdc, q } => self.rectified(prdc, q, false, out),
             Wait::Probe { peer } => self.forget(peer),
             Wait::LookupStep { lookup, .. } => self.lookup_timeout(lookup, out),
+            Wait::LookupVerify { lookup, .. } => self.lookup_verified(lookup, false, out),
             Wait::StoreAck { task } => self.store_timeout(task, out),
             Wait::Fetch { task } => self.fetched_nothing(task, out),
         }

@@ -109,20 +109,9 @@ impl Node {
         };
         t.hops = hops;
         match t.op.clone() {
-            Op::Put(item) => {
-                let owner = succ[0];
-                self.request(
-                    owner.addr,
-                    Wait::StoreAck { task: id },
-                    |req| Msg::Store {
-                        req,
-                        items: vec![item],
-                        replicate: true,
-                        ack: true,
-                    },
-                    out,
-                );
-                self.tasks.get_mut(&id).expect("present").holders = vec![owner];
+            Op::Put(_) => {
+                t.holders = succ.into_iter().take(self.cfg.succ_list).collect();
+                self.put_next(id, out);
             }
             Op::Get(_) => {
                 t.holders = succ.into_iter().take(self.cfg.succ_list).collect();
@@ -192,12 +181,40 @@ impl Node {
         }
     }
 
+    /// Stores at the first holder left: the owner, or, if it is silent
+    /// (dead and not yet repaired), the next copy holder, which owns the
+    /// key once the ring has dropped the dead node.
+    fn put_next(&mut self, id: u64, out: &mut Out) {
+        let t = self.tasks.get_mut(&id).expect("caller checked");
+        let Op::Put(item) = t.op.clone() else {
+            unreachable!("puts only")
+        };
+        if t.holders.is_empty() {
+            let t = self.tasks.remove(&id).expect("present");
+            let hops = t.hops;
+            return self.task_failed(t, hops, "no copy holder acknowledged".into(), out);
+        }
+        let holder = t.holders.remove(0);
+        t.asked = Some(holder);
+        self.request(
+            holder.addr,
+            Wait::StoreAck { task: id },
+            |req| Msg::Store {
+                req,
+                items: vec![item],
+                replicate: true,
+                ack: true,
+            },
+            out,
+        );
+    }
+
     pub(super) fn store_acked(&mut self, id: u64, out: &mut Out) {
         if let Some(t) = self.tasks.remove(&id) {
             let reply = Reply {
                 found: true,
                 value: None,
-                owner: t.holders.first().copied(),
+                owner: t.asked,
                 hops: t.hops,
                 error: None,
             };
@@ -206,9 +223,8 @@ impl Node {
     }
 
     pub(super) fn store_timeout(&mut self, id: u64, out: &mut Out) {
-        if let Some(t) = self.tasks.remove(&id) {
-            let hops = t.hops;
-            self.task_failed(t, hops, "the key's owner did not acknowledge".into(), out);
+        if self.tasks.contains_key(&id) {
+            self.put_next(id, out);
         }
     }
 

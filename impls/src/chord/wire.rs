@@ -84,10 +84,14 @@ pub enum Msg {
         pred: Peer,
         succ: Vec<Peer>,
     },
-    /// Ask these nodes next, best first.
+    /// Ask these nodes next, best first; `id` is the answering node's
+    /// identifier and `succ` its successor list (the fallback when every
+    /// node before the key is dead).
     Closer {
         req: u64,
+        id: Id,
         next: Vec<Peer>,
+        succ: Vec<Peer>,
     },
     /// Store items (owner or replica). `ack` asks for `Stored`.
     Store {
@@ -152,7 +156,7 @@ impl Msg {
             | Msg::Found { succ, .. }
             | Msg::Value { succ, .. }
             | Msg::Inspected { succ, .. } => vec![succ.len()],
-            Msg::Closer { next, .. } => vec![next.len()],
+            Msg::Closer { next, succ, .. } => vec![next.len(), succ.len()],
             _ => vec![],
         };
         v.into_iter()
@@ -245,7 +249,9 @@ mod tests {
         }
         let many = Msg::Closer {
             req: 1,
+            id: peer(2).id,
             next: vec![peer(1); MAX_LIST + 1],
+            succ: vec![],
         };
         assert!(Msg::decode(&many.encode())
             .unwrap_err()
