@@ -166,6 +166,19 @@ fn crashing_half_the_ring_makes_lookups_time_out_and_fail() {
     assert!(f(&doc, "mean_contacts") >= f(&doc, "mean_hops"));
 }
 
+/// The ToN paper's claim: with a successor list of about 2·log2 N, every
+/// lookup finds the key's current owner even right after half the nodes
+/// failed, before any repair (Chord ToN §V.D).
+#[test]
+fn with_a_long_successor_list_no_lookup_fails_after_half_the_ring_crashed() {
+    let doc = simulate_json(
+        "simulate chord --nodes 500 --lookups 1000 --seed 2 --fail-fraction 0.5 --succ-list 18 --format json",
+    );
+    assert_eq!(u(&doc, "crashed"), 250);
+    assert_eq!(u(&doc, "correct_lookups"), 1000, "{doc}");
+    assert!(f(&doc, "mean_timeouts") > 0.5, "{doc}");
+}
+
 /// `overlay args…` exits 2, prints nothing on stdout and names the problem.
 fn assert_input_error(args: &[&str], needles: &[&str]) {
     let (code, stdout, stderr) = run(args);
