@@ -1,44 +1,251 @@
 //! `overlay check`: verdicts against expectations, traces for
-//! counterexamples.
+//! counterexamples; `--all` runs every model's CI profile. The HTML report
+//! and JUnit output live in [`crate::report`] and [`crate::junit`]; both
+//! read the [`CheckedRun`]s collected here.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use overlay_models::check::{CheckOptions, CheckOutcome, Expect, Runner, Strategy, Verdict};
+use overlay_models::check::{
+    CheckOptions, CheckOutcome, Expect, Params, Runner, Strategy, Verdict,
+};
+use overlay_models::registry::{self, Profile};
 use overlay_models::trace::Trace;
 use serde_json::{json, Value};
 
-use crate::cli::{CheckArgs, Format, StrategyArg};
+use crate::cli::{CheckArgs, CheckFormat, StrategyArg};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::input_error;
 use crate::model_args::runners;
 use crate::progress;
 
+/// One model checked at one scope, with what the report and JUnit need.
+pub struct CheckedRun {
+    pub model: &'static str,
+    pub variant: &'static str,
+    pub params: Vec<(&'static str, String)>,
+    /// Why the scope is checked, for CI profiles (`--all`).
+    pub about: Option<&'static str>,
+    /// The command line that repeats this run.
+    pub command: String,
+    /// The depth bound, when there was one.
+    pub max_depth: Option<usize>,
+    /// Expectations as this scope has them (negative controls overridden).
+    pub outcome: CheckOutcome<Trace>,
+    /// Per property, in order: the trace file written, if any.
+    pub traces: Vec<Option<PathBuf>>,
+}
+
+impl CheckedRun {
+    /// `chord correct (nodes=4 succ-list=2 ring=2)`: unique within a run
+    /// of `check`, since no two scopes share model, variant and parameters.
+    pub fn title(&self) -> String {
+        format!("{} {} ({})", self.model, self.variant, self.params_text())
+    }
+
+    /// `nodes=4 succ-list=2`
+    pub fn params_text(&self) -> String {
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        params.join(" ")
+    }
+
+    pub fn exit(&self) -> Exit {
+        exit_code(&self.outcome)
+    }
+}
+
+/// How a verdict compares with its expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// As expected.
+    Ok,
+    /// A claimed property is violated, or an expected violation is missing.
+    Surprise,
+    /// The budget ran out before the verdict was known.
+    Unknown,
+}
+
+impl Status {
+    pub fn of(expect: Expect, verdict: Verdict) -> Status {
+        match (expect, verdict) {
+            (_, Verdict::Unknown) => Status::Unknown,
+            (Expect::Holds, Verdict::Holds) | (Expect::Violated, Verdict::Violated) => Status::Ok,
+            _ => Status::Surprise,
+        }
+    }
+}
+
+/// A check still to run.
+struct Job {
+    runner: Box<dyn Runner>,
+    opts: CheckOptions,
+    trace_dir: PathBuf,
+    expect_violated: &'static [&'static str],
+    about: Option<&'static str>,
+}
+
 pub fn check(args: &CheckArgs) -> Outcome {
     let opts = options(args)?;
+    // Every model is built before the first check runs, so that a bad
+    // flag or profile fails at once rather than after minutes of checking.
+    let jobs = if args.all {
+        ci_jobs(args, &opts)?
+    } else {
+        model_jobs(args, &opts)?
+    };
+    let start = Instant::now();
     let mut worst = Exit::Ok;
-    for runner in runners(&args.model)? {
-        let line = progress::Line::new(&format!(
-            "{} {}",
-            runner.model_name(),
-            runner.variant_name()
-        ));
-        let out = runner.check(&opts, &mut |p| line.update(p));
-        line.finish();
-        eprintln!(
-            "{} {}: checked in {:.1}s",
-            runner.model_name(),
-            runner.variant_name(),
-            out.elapsed.as_secs_f64()
-        );
-        let paths = write_traces(args, runner.as_ref(), &out)?;
+    let mut runs = Vec::new();
+    for job in jobs {
+        let run = run_job(args, job)?;
         match args.format {
-            Format::Text => print_text(runner.as_ref(), &out, &paths),
-            Format::Json => println!("{}", to_json(runner.as_ref(), &out, &paths)),
+            CheckFormat::Text => print_text(&run),
+            CheckFormat::Json => println!("{}", to_json(&run)),
+            CheckFormat::Junit => {}
         }
-        worst = combine(worst, exit_code(&out));
+        worst = combine(worst, run.exit());
+        runs.push(run);
+    }
+    let elapsed = start.elapsed();
+    if args.format == CheckFormat::Junit {
+        print!("{}", crate::junit::render(&runs, elapsed));
+    }
+    if let Some(path) = &args.report {
+        crate::report::write(path, &runs, elapsed)?;
     }
     Ok(worst)
+}
+
+/// The variants (and parameters) the flags name.
+fn model_jobs(args: &CheckArgs, opts: &CheckOptions) -> Result<Vec<Job>, Failure> {
+    let model = args
+        .model_args()
+        .ok_or_else(|| input_error("name a model, or give --all"))?;
+    Ok(runners(&model)?
+        .into_iter()
+        .map(|runner| Job {
+            trace_dir: args
+                .trace_dir
+                .clone()
+                .unwrap_or_else(|| Path::new("traces").join(runner.model_name())),
+            runner,
+            opts: opts.clone(),
+            expect_violated: &[],
+            about: None,
+        })
+        .collect())
+}
+
+/// Every model's CI profile, in registry order.
+fn ci_jobs(args: &CheckArgs, opts: &CheckOptions) -> Result<Vec<Job>, Failure> {
+    let mut jobs = Vec::new();
+    for entry in registry::models() {
+        for profile in entry.ci {
+            let runner = profile_runner(entry.name, entry.build, profile)?;
+            let dir = match &args.trace_dir {
+                // Trace names carry no model name: one folder per model.
+                Some(d) => d.join(entry.name),
+                None => Path::new("traces").join(entry.name),
+            };
+            jobs.push(Job {
+                runner,
+                opts: CheckOptions {
+                    max_depth: profile.max_depth,
+                    ..opts.clone()
+                },
+                trace_dir: dir,
+                expect_violated: profile.expect_violated,
+                about: Some(profile.about),
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Builds a profile's model; a profile naming what does not exist is a
+/// registry bug, reported like any bad input.
+fn profile_runner(
+    model: &str,
+    build: registry::Build,
+    profile: &Profile,
+) -> Result<Box<dyn Runner>, Failure> {
+    let params: Params = profile
+        .params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let runner = build(profile.variant, &params)
+        .map_err(|e| input_error(format!("CI profile of {model} {}: {e}", profile.variant)))?;
+    let names: Vec<&str> = runner.properties().iter().map(|p| p.name).collect();
+    if let Some(bad) = profile.expect_violated.iter().find(|n| !names.contains(n)) {
+        return Err(input_error(format!(
+            "CI profile of {model} {}: no property `{bad}` (properties: {})",
+            profile.variant,
+            names.join(", ")
+        )));
+    }
+    Ok(runner)
+}
+
+fn run_job(args: &CheckArgs, job: Job) -> Result<CheckedRun, Failure> {
+    let r = job.runner.as_ref();
+    let line = progress::Line::new(&format!("{} {}", r.model_name(), r.variant_name()));
+    let mut out = r.check(&job.opts, &mut |p| line.update(p));
+    line.finish();
+    eprintln!(
+        "{} {}: checked in {:.1}s",
+        r.model_name(),
+        r.variant_name(),
+        out.elapsed.as_secs_f64()
+    );
+    for p in &mut out.properties {
+        if job.expect_violated.contains(&p.info.name) {
+            p.info.expect = Expect::Violated;
+        }
+    }
+    let traces = write_traces(args.no_traces, &job.trace_dir, r, &out)?;
+    Ok(CheckedRun {
+        model: r.model_name(),
+        variant: r.variant_name(),
+        params: r.params(),
+        about: job.about,
+        command: command(r, &job.opts),
+        max_depth: job.opts.max_depth,
+        outcome: out,
+        traces,
+    })
+}
+
+/// The command line that repeats a run (threads and timeouts left out:
+/// they change no verdict of a run that finishes).
+fn command(r: &dyn Runner, opts: &CheckOptions) -> String {
+    let mut cmd = format!(
+        "overlay check {} --variant {}",
+        r.model_name(),
+        r.variant_name()
+    );
+    for (k, v) in r.params() {
+        cmd.push_str(&format!(" -p {k}={v}"));
+    }
+    if let Some(d) = opts.max_depth {
+        cmd.push_str(&format!(" --max-depth {d}"));
+    }
+    if let Some(n) = opts.max_states {
+        cmd.push_str(&format!(" --max-states {n}"));
+    }
+    match opts.strategy {
+        Strategy::Bfs => {}
+        Strategy::Dfs => cmd.push_str(" --strategy dfs"),
+        Strategy::Sim { seed } => cmd.push_str(&format!(" --strategy sim --seed {seed}")),
+    }
+    if opts.symmetry {
+        cmd.push_str(" --symmetry");
+    }
+    cmd
 }
 
 fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
@@ -94,12 +301,10 @@ fn combine(a: Exit, b: Exit) -> Exit {
 /// 1 for a surprise, 3 for an unfinished check, else 0.
 fn exit_code(out: &CheckOutcome<Trace>) -> Exit {
     out.properties.iter().fold(Exit::Ok, |code, p| {
-        let c = match (p.info.expect, p.verdict) {
-            (Expect::Holds, Verdict::Violated) | (Expect::Violated, Verdict::Holds) => {
-                Exit::Surprise
-            }
-            (_, Verdict::Unknown) => Exit::Budget,
-            _ => Exit::Ok,
+        let c = match Status::of(p.info.expect, p.verdict) {
+            Status::Surprise => Exit::Surprise,
+            Status::Unknown => Exit::Budget,
+            Status::Ok => Exit::Ok,
         };
         combine(code, c)
     })
@@ -117,21 +322,18 @@ fn file_name(r: &dyn Runner, property: &str) -> String {
 }
 
 fn write_traces(
-    args: &CheckArgs,
+    no_traces: bool,
+    dir: &Path,
     r: &dyn Runner,
     out: &CheckOutcome<Trace>,
 ) -> Result<Vec<Option<PathBuf>>, Failure> {
-    let dir = args
-        .trace_dir
-        .clone()
-        .unwrap_or_else(|| Path::new("traces").join(r.model_name()));
     let mut paths = Vec::new();
     for p in &out.properties {
-        let Some(trace) = p.path.as_ref().filter(|_| !args.no_traces) else {
+        let Some(trace) = p.path.as_ref().filter(|_| !no_traces) else {
             paths.push(None);
             continue;
         };
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        std::fs::create_dir_all(dir).map_err(|e| {
             input_error(format!("cannot create trace folder {}: {e}", dir.display()))
         })?;
         let path = dir.join(file_name(r, p.info.name));
@@ -142,22 +344,20 @@ fn write_traces(
     Ok(paths)
 }
 
-fn mark(p_expect: Expect, verdict: Verdict) -> &'static str {
-    match (p_expect, verdict) {
-        (_, Verdict::Unknown) => "?",
-        (Expect::Holds, Verdict::Holds) | (Expect::Violated, Verdict::Violated) => "ok",
-        _ => "SURPRISE",
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Unknown => "?",
+        Status::Ok => "ok",
+        Status::Surprise => "SURPRISE",
     }
 }
 
-fn print_text(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf>]) {
-    let params: Vec<String> = r.params().iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!(
-        "{} {} ({})",
-        r.model_name(),
-        r.variant_name(),
-        params.join(" ")
-    );
+fn print_text(run: &CheckedRun) {
+    let out = &run.outcome;
+    println!("{}", run.title());
+    if let Some(about) = run.about {
+        println!("  CI profile: {about}");
+    }
     println!(
         "  {} unique states, {} transitions, depth {}, {}",
         out.unique_states,
@@ -179,7 +379,7 @@ fn print_text(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf
         "  {:width$}  {:8}  {:8}  {:8}  trace",
         "property", "expected", "verdict", ""
     );
-    for (p, path) in out.properties.iter().zip(paths) {
+    for (p, path) in out.properties.iter().zip(&run.traces) {
         let trace = match (&p.path, path) {
             (Some(t), Some(f)) => format!("{} events  {}", t.len_events(), f.display()),
             (Some(t), None) => format!("{} events", t.len_events()),
@@ -190,11 +390,11 @@ fn print_text(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf
             p.info.name,
             p.info.expect.to_string(),
             p.verdict.as_str(),
-            mark(p.info.expect, p.verdict),
+            mark(Status::of(p.info.expect, p.verdict)),
             trace
         );
     }
-    let verdict = match exit_code(out) {
+    let verdict = match run.exit() {
         Exit::Ok => "every verdict as expected",
         Exit::Budget => "budget ran out before every verdict was known",
         _ => "SURPRISE: some verdict differs from its expectation",
@@ -202,16 +402,17 @@ fn print_text(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf
     println!("  {verdict}");
 }
 
-fn to_json(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf>]) -> Value {
-    let params: serde_json::Map<String, Value> = r
-        .params()
-        .into_iter()
+fn to_json(run: &CheckedRun) -> Value {
+    let out = &run.outcome;
+    let params: serde_json::Map<String, Value> = run
+        .params
+        .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
     let props: Vec<Value> = out
         .properties
         .iter()
-        .zip(paths)
+        .zip(&run.traces)
         .map(|(p, path)| {
             json!({
                 "name": p.info.name,
@@ -222,16 +423,20 @@ fn to_json(r: &dyn Runner, out: &CheckOutcome<Trace>, paths: &[Option<PathBuf>])
             })
         })
         .collect();
-    json!({
-        "model": r.model_name(),
-        "variant": r.variant_name(),
+    let mut doc = json!({
+        "model": run.model,
+        "variant": run.variant,
         "params": params,
         "unique_states": out.unique_states,
         "transitions": out.states,
         "max_depth": out.max_depth,
         "complete": out.complete,
         "shortest_traces": out.shortest,
-        "as_expected": exit_code(out) == Exit::Ok,
+        "as_expected": run.exit() == Exit::Ok,
         "properties": props,
-    })
+    });
+    if let Some(about) = run.about {
+        doc["profile"] = json!(about);
+    }
+    doc
 }

@@ -31,7 +31,18 @@ pub enum Command {
     /// Re-execute a stored trace against the model and report where it
     /// departs.
     Replay(ReplayArgs),
-    /// Print a trace for reviewers: a step table or a Mermaid diagram.
+    /// Shrink a counterexample by delta debugging over its events, keeping
+    /// its property violated, and write the shorter trace.
+    ///
+    /// Zeller's ddmin: a candidate counts when its events, taken in order
+    /// from the trace's initial state, are each enabled and lead to a state
+    /// violating the property; the trace is first cut after its first
+    /// violating state. The result is 1-minimal (no single event can go)
+    /// and ends at its first violation; it is not always the shortest
+    /// (`overlay check` gives that).
+    Minimize(MinimizeArgs),
+    /// Print a trace for reviewers: a step table, a Mermaid diagram or
+    /// pictures of its states (SVG).
     Show(ShowArgs),
     /// Serve Stateright's explorer for a model on 127.0.0.1.
     Explore(ExploreArgs),
@@ -64,8 +75,23 @@ pub struct ModelArgs {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    #[command(flatten)]
-    pub model: ModelArgs,
+    // The model flags of `ModelArgs`, spelled out because `--all` makes the
+    // model optional here while `run` and `explore` still require it.
+    /// The model (see `overlay list`); left out with --all.
+    #[arg(required_unless_present = "all")]
+    pub model: Option<String>,
+    /// The variant (see `overlay list`).
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// A parameter, as name=value (repeatable), e.g. -p nodes=4.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Check every model's CI profile (the scopes the project checks in
+    /// CI, from the model registry) instead of one model; the profiles fix
+    /// variant, parameters, strategy and depth. With --trace-dir DIR,
+    /// traces go to DIR/<model>.
+    #[arg(long, conflicts_with_all = ["model", "variant", "params", "strategy", "seed", "max_states", "max_depth"])]
+    pub all: bool,
     /// Exploration strategy.
     #[arg(long, value_enum, default_value_t = StrategyArg::Bfs)]
     pub strategy: StrategyArg,
@@ -90,14 +116,42 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
     /// Where counterexample traces go [default: traces/<model>].
     #[arg(long)]
     pub trace_dir: Option<PathBuf>,
     /// Write no trace files.
     #[arg(long)]
     pub no_traces: bool,
+    /// Also write one self-contained HTML page for the whole run: every
+    /// property's expected and actual verdict, with links to the traces.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The model flags as `run` and `explore` take them; `None` with --all.
+    pub fn model_args(&self) -> Option<ModelArgs> {
+        Some(ModelArgs {
+            model: self.model.clone()?,
+            variant: self.variant.clone(),
+            params: self.params.clone(),
+        })
+    }
+}
+
+/// `check` prints text or JSON per variant as it goes, or one JUnit
+/// document at the end, which CI systems display natively.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// Per variant: counts and a table of properties.
+    Text,
+    /// One JSON object per variant, one per line.
+    Json,
+    /// JUnit XML: a testsuite per variant, a testcase per property; a
+    /// surprise is a <failure>, an unknown verdict <skipped>.
+    Junit,
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +178,35 @@ pub struct ReplayArgs {
     pub against: Against,
 }
 
+/// `overlay minimize` (its help text is on `Command::Minimize`).
+#[derive(Args, Debug)]
+#[command(after_long_help = "\
+Examples:
+  overlay minimize run.itf.json --property AtLeastOneRing     # writes run.min.itf.json
+  overlay minimize traces/chord/x.itf.json --out /tmp/x.itf.json --format json
+
+Exit codes: 0 the shorter trace was written (also when nothing could be removed);
+1 the property is never violated in the trace, or the trace departs from its model;
+2 usage or input error (unreadable or malformed trace, no property given and none in
+#meta, a property the model does not have, output not writable or the input itself).")]
+pub struct MinimizeArgs {
+    /// The counterexample (.itf.json), e.g. from `check`, `run --trace-out`
+    /// or written by hand.
+    pub trace: PathBuf,
+    /// The property that must stay violated [default: the trace's #meta
+    /// property].
+    #[arg(long)]
+    pub property: Option<String>,
+    /// Where the shorter trace goes [default: <name>.min.itf.json next to
+    /// the input].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format (JSON: input, output, property, events_before,
+    /// events_after, removed, first_violation, replays).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// The trace (.itf.json).
@@ -131,6 +214,14 @@ pub struct ShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
+    /// With --format svg: print the picture of state K (0 = the initial
+    /// state, K = after the K-th event).
+    #[arg(long, value_name = "K", conflicts_with = "out_dir")]
+    pub step: Option<usize>,
+    /// With --format svg: write one picture per state into DIR
+    /// (step-000.svg, step-001.svg, …), creating it if needed.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -166,6 +257,15 @@ pub struct SimulateArgs {
     /// Successor-list length r (lookups also route by successors).
     #[arg(long, default_value_t = 3)]
     pub succ_list: usize,
+    /// Probability that a datagram is lost (lookups time out and retry).
+    #[arg(long, default_value_t = 0.0)]
+    pub loss: f64,
+    /// Shortest message delay, in simulated milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5)]
+    pub delay_min: u64,
+    /// Longest message delay (each message takes a uniform delay between).
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub delay_max: u64,
     /// Output format (JSON: one object; its "performance" member holds the
     /// only fields that vary between runs with the same seed).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -271,6 +371,9 @@ pub enum ShowFormat {
     Text,
     /// A Mermaid sequence diagram.
     Mermaid,
+    /// The overlay's picture of one state (--step K) or of every state
+    /// (--out-dir DIR): for Chord the ring with its pointers.
+    Svg,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

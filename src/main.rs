@@ -4,10 +4,13 @@
 mod check_cmd;
 mod cli;
 mod exit;
+mod junit;
 mod list_cmd;
+mod minimize_cmd;
 mod model_args;
 mod node_cmd;
 mod progress;
+mod report;
 mod run_cmd;
 mod simulate_cmd;
 mod trace_cmds;
@@ -25,6 +28,7 @@ fn main() {
         Command::Check(a) => check_cmd::check(&a),
         Command::Run(a) => run_cmd::run(&a),
         Command::Replay(a) => trace_cmds::replay(&a),
+        Command::Minimize(a) => minimize_cmd::minimize(&a),
         Command::Show(a) => trace_cmds::show(&a),
         Command::Explore(a) => trace_cmds::explore(&a),
         Command::Simulate(a) => simulate_cmd::simulate(&a),

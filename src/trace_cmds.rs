@@ -71,8 +71,20 @@ fn replay_impl(args: &ReplayArgs) -> Outcome {
 }
 
 pub fn show(args: &ShowArgs) -> Outcome {
+    if args.format != ShowFormat::Svg {
+        let flag = match (args.step, &args.out_dir) {
+            (Some(_), _) => Some("--step"),
+            (_, Some(_)) => Some("--out-dir"),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            return Err(input_error(format!(
+                "{flag} applies to --format svg only (pictures of states)"
+            )));
+        }
+    }
     let (t, r) = load(&args.trace)?;
-    let verdicts = match r.replay(&t) {
+    let verdicts = || match r.replay(&t) {
         Ok(v) => Some(v),
         Err(e) => {
             eprintln!(
@@ -83,13 +95,71 @@ pub fn show(args: &ShowArgs) -> Outcome {
         }
     };
     let text = match args.format {
-        ShowFormat::Text => render::table(&t, verdicts.as_deref()),
+        ShowFormat::Text => render::table(&t, verdicts().as_deref()),
         ShowFormat::Mermaid => {
-            render::mermaid(&t, &r.participants(), &r.arrows(&t), verdicts.as_deref())
+            render::mermaid(&t, &r.participants(), &r.arrows(&t), verdicts().as_deref())
         }
+        ShowFormat::Svg => return show_svg(args, &t, r.as_ref()),
     };
     print!("{text}");
     Ok(Exit::Ok)
+}
+
+/// `show --format svg`: the picture of one state on stdout, or of every
+/// state into a folder. Pictures are drawn from the replayed states, so a
+/// trace that does not replay is an error here (exit 2 when it is
+/// malformed, 1 when it departs from the model, as for `replay`).
+fn show_svg(args: &ShowArgs, t: &Trace, r: &dyn Runner) -> Outcome {
+    let shown = args.trace.display();
+    let last = t.len_events();
+    if args.step.is_none() && args.out_dir.is_none() {
+        return Err(input_error(format!(
+            "{shown}: --format svg needs --step K (K in 0 … {last}) or --out-dir DIR"
+        )));
+    }
+    if let Some(k) = args.step {
+        if k > last {
+            return Err(input_error(format!(
+                "{shown}: --step {k} is out of range: the trace has states 0 … {last} \
+                 (0 = the initial state)"
+            )));
+        }
+    }
+    let svgs = r.svgs(t).map_err(|e| Failure {
+        code: if e.malformed {
+            Exit::Input
+        } else {
+            Exit::Surprise
+        },
+        message: format!("{shown}: cannot draw its states, the trace does not replay: {e}"),
+    })?;
+    if let Some(k) = args.step {
+        print!("{}", svgs[k]);
+        return Ok(Exit::Ok);
+    }
+    let Some(dir) = &args.out_dir else {
+        return Ok(Exit::Ok);
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| input_error(format!("cannot create folder {}: {e}", dir.display())))?;
+    for (k, svg) in svgs.iter().enumerate() {
+        let file = dir.join(svg_name(k));
+        std::fs::write(&file, svg)
+            .map_err(|e| input_error(format!("cannot write {}: {e}", file.display())))?;
+    }
+    println!(
+        "wrote {} pictures to {} ({} … {})",
+        svgs.len(),
+        dir.display(),
+        svg_name(0),
+        svg_name(svgs.len().saturating_sub(1))
+    );
+    Ok(Exit::Ok)
+}
+
+/// The file of state `k`'s picture: zero-padded, so names sort by step.
+fn svg_name(k: usize) -> String {
+    format!("step-{k:03}.svg")
 }
 
 pub fn explore(args: &ExploreArgs) -> Outcome {

@@ -22,6 +22,31 @@ pub struct ModelEntry {
     pub params: &'static [(&'static str, &'static str)],
     /// Builds a model of a variant from `-p` pairs.
     pub build: Build,
+    /// The scopes the project itself checks in CI (`overlay check --all`).
+    pub ci: &'static [Profile],
+}
+
+/// One scope the project checks in CI: `overlay check --all` runs every
+/// model's profiles, and on the committed code each must exit 0.
+///
+/// Profiles are data, not code in the command line, so that a new model
+/// joins CI by listing its own scopes next to its entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Profile {
+    pub variant: &'static str,
+    /// `-p` pairs; every other parameter keeps the model's default.
+    pub params: &'static [(&'static str, &'static str)],
+    /// Explore no deeper than this many events (`--max-depth`). As with
+    /// `check`, a space deeper than the bound leaves verdicts unknown
+    /// (exit code 3), so bound only spaces whose verdicts are all known
+    /// within it.
+    pub max_depth: Option<usize>,
+    /// Properties the variant claims that this scope must violate: a
+    /// negative control, which shows that the checker does see the bug the
+    /// claim rules out. The others keep the variant's expectation.
+    pub expect_violated: &'static [&'static str],
+    /// Why this scope is checked, in one line (shown in reports).
+    pub about: &'static str,
 }
 
 impl ModelEntry {
@@ -47,8 +72,45 @@ pub fn models() -> Vec<ModelEntry> {
             .collect(),
         params: chord::overlay::PARAMS,
         build: |v, p| chord::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
+        ci: CHORD_CI,
     }]
 }
+
+/// Chord in CI: every variant at its default scope, which is exactly what
+/// `overlay check chord` runs (about 10 s), plus the negative control that
+/// finishes (ring=2, under a second). The other one, guard=off, does not
+/// finish (millions of states within a minute) and stays in the tests,
+/// depth-bounded.
+const CHORD_CI: &[Profile] = &[
+    Profile {
+        variant: "original",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "the published protocol: every claimed invariant falls",
+    },
+    Profile {
+        variant: "original-fixed",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "with Zave's two bug fixes: the claimed invariants still fall",
+    },
+    Profile {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "Zave's corrected protocol: every property holds",
+    },
+    Profile {
+        variant: "correct",
+        params: &[("nodes", "4"), ("succ-list", "2"), ("ring", "2")],
+        max_depth: None,
+        expect_violated: &["Invariant", "NoDuplicates", "Repairable"],
+        about: "negative control: an initial ring below r+1 members breaks the invariant",
+    },
+];
 
 /// The model called `name`.
 pub fn find(name: &str) -> Result<ModelEntry, String> {

@@ -19,6 +19,9 @@ use super::id::{in_half_open, Id, Peer};
 use super::node::{Event, Mutation, Node, NotEnabled, Out, Wait};
 use super::wire::Msg;
 
+/// How many times a lookup pings a silent owner before moving past it.
+const OWNER_PINGS: u32 = 3;
+
 /// How many candidates a `Closer` answer offers.
 const CANDIDATES: usize = 16;
 
@@ -272,28 +275,39 @@ impl Node {
             l.hops += u32::from(pred != self.me);
         }
         if l.purpose.verifies() && succ[0] != self.me {
-            l.verify = Some((pred, succ.clone()));
-            let owner = succ[0];
-            return self.request(
-                owner.addr,
-                Wait::LookupVerify { lookup: id },
-                |req| Msg::Ping { req },
-                out,
-            );
+            l.verify = Some((pred, succ));
+            return self.ping_owner(id, 0, out);
         }
         self.lookup_done(id, pred, succ, out);
     }
 
-    /// The owner answered its ping (`alive`) or stayed silent.
-    pub(super) fn lookup_verified(&mut self, id: u64, alive: bool, out: &mut Out) {
+    /// Pings the candidate owner; `attempt` counts earlier silent pings.
+    fn ping_owner(&mut self, id: u64, attempt: u32, out: &mut Out) {
+        let owner = self.lookups[&id].verify.as_ref().expect("verifying").1[0];
+        self.request(
+            owner.addr,
+            Wait::LookupVerify { lookup: id, attempt },
+            |req| Msg::Ping { req },
+            out,
+        );
+    }
+
+    /// The owner answered its ping (`alive`) or stayed silent. A silent
+    /// owner is pinged [`OWNER_PINGS`] times before it is taken for dead:
+    /// naming the next node instead would be a wrong answer, not a detour.
+    pub(super) fn lookup_verified(&mut self, id: u64, alive: bool, attempt: u32, out: &mut Out) {
         let Some(l) = self.lookups.get_mut(&id) else {
             return;
         };
-        let (pred, mut list) = l.verify.take().expect("verifying");
         if alive {
+            let (pred, list) = l.verify.take().expect("verifying");
             return self.lookup_done(id, pred, list, out);
         }
         l.timeouts += 1;
+        if attempt + 1 < OWNER_PINGS {
+            return self.ping_owner(id, attempt + 1, out);
+        }
+        let (pred, mut list) = l.verify.take().expect("verifying");
         let dead = list.remove(0);
         self.forget(dead);
         if list.is_empty() {

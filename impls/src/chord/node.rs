@@ -158,7 +158,7 @@ pub(super) enum Wait {
     RectifyPing { prdc: Peer, q: Peer },
     Probe { peer: Peer },
     LookupStep { lookup: u64, asked: SocketAddr },
-    LookupVerify { lookup: u64 },
+    LookupVerify { lookup: u64, attempt: u32 },
     StoreAck { task: u64 },
     Fetch { task: u64 },
 }
@@ -445,8 +445,8 @@ impl Node {
             {
                 self.lookup_closer(lookup, Peer { id, addr: from }, next, succ, out)
             }
-            (Wait::LookupVerify { lookup, .. }, Msg::Pong { .. }) => {
-                self.lookup_verified(lookup, true, out)
+            (Wait::LookupVerify { lookup, attempt }, Msg::Pong { .. }) => {
+                self.lookup_verified(lookup, true, attempt, out)
             }
             (Wait::StoreAck { task }, Msg::Stored { .. }) => self.store_acked(task, out),
             (Wait::Fetch { task }, Msg::Value { item, succ, .. }) => {
@@ -464,7 +464,9 @@ impl Node {
             Wait::RectifyPing { prdc, q } => self.rectified(prdc, q, false, out),
             Wait::Probe { peer } => self.forget(peer),
             Wait::LookupStep { lookup, .. } => self.lookup_timeout(lookup, out),
-            Wait::LookupVerify { lookup, .. } => self.lookup_verified(lookup, false, out),
+            Wait::LookupVerify { lookup, attempt } => {
+                self.lookup_verified(lookup, false, attempt, out)
+            }
             Wait::StoreAck { task } => self.store_timeout(task, out),
             Wait::Fetch { task } => self.fetched_nothing(task, out),
         }

@@ -3,6 +3,7 @@
 //! counterexamples ([`run`]), scenarios ([`scenario`]), trace replay
 //! ([`replay`]), and the type-erased [`Runner`] the command line drives.
 
+pub mod minimize;
 pub mod replay;
 pub mod run;
 mod runner;

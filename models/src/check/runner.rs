@@ -38,9 +38,25 @@ pub trait Runner: Send + Sync {
     fn run_script(&self, script: &str, command: &str) -> Result<RunReport, ScriptError>;
     /// Replays a trace; violated property names per state.
     fn replay(&self, trace: &Trace) -> Result<Vec<Vec<String>>, ReplayError>;
+    /// Shrinks a counterexample to `property` by delta debugging over its
+    /// events (see [`super::minimize`]); `source` (the original's file
+    /// name) and `command` go to the shorter trace's meta.
+    fn minimize(
+        &self,
+        trace: &Trace,
+        property: &str,
+        source: &str,
+        command: &str,
+    ) -> Result<super::minimize::MinimizeReport, super::minimize::MinimizeError>;
     /// Diagram participants, and one arrow per event of `trace`.
     fn participants(&self) -> Vec<String>;
     fn arrows(&self, trace: &Trace) -> Vec<Arrow>;
+    /// One SVG picture per state of `trace` (index 0 = the initial state),
+    /// drawn by the model's painter ([`crate::paint::Painter`]) from the
+    /// replayed states, each with its step's changes and first violations
+    /// marked. Fails as [`Runner::replay`] does: pictures show the model's
+    /// states, so the trace must replay.
+    fn svgs(&self, trace: &Trace) -> Result<Vec<String>, ReplayError>;
     /// Serves Stateright's explorer until the process is stopped.
     fn explore(&self, addr: &str, threads: usize) -> Result<(), String>;
 }
@@ -91,7 +107,7 @@ fn check_command<M: OverlayModel>(m: &M, opts: &CheckOptions) -> String {
     cmd
 }
 
-impl<M: OverlayModel> Runner for M {
+impl<M: crate::paint::Painter> Runner for M {
     fn model_name(&self) -> &'static str {
         OverlayModel::model_name(self)
     }
@@ -181,6 +197,31 @@ impl<M: OverlayModel> Runner for M {
         replay(self, trace)
     }
 
+    fn minimize(
+        &self,
+        trace: &Trace,
+        property: &str,
+        source: &str,
+        command: &str,
+    ) -> Result<super::minimize::MinimizeReport, super::minimize::MinimizeError> {
+        let min = super::minimize::minimize(self, trace, property)?;
+        let mut meta = base_meta(self, "counterexample", command.to_string());
+        meta.insert("property".into(), min.property.into());
+        meta.insert("minimized-from".into(), source.into());
+        meta.insert(
+            "minimized-from-events".into(),
+            min.events_before.to_string(),
+        );
+        Ok(super::minimize::MinimizeReport {
+            trace: to_trace(self, &min.path, meta),
+            property: min.property.to_string(),
+            events_before: min.events_before,
+            events_after: min.path.1.len(),
+            first_violation: min.first_violation,
+            tests: min.tests,
+        })
+    }
+
     fn participants(&self) -> Vec<String> {
         OverlayModel::participants(self)
     }
@@ -209,6 +250,16 @@ impl<M: OverlayModel> Runner for M {
                 }
             })
             .collect()
+    }
+
+    fn svgs(&self, trace: &Trace) -> Result<Vec<String>, ReplayError> {
+        let r = super::replay::replay_path(self, trace)?;
+        Ok(crate::paint::paint_path(
+            self,
+            &r.states,
+            &r.actions,
+            &r.verdicts,
+        ))
     }
 
     fn explore(&self, addr: &str, threads: usize) -> Result<(), String> {

@@ -95,6 +95,7 @@ pub mod correct;
 mod itf;
 pub mod original;
 pub mod overlay;
+mod paint;
 pub mod properties;
 mod repair;
 pub mod ring;
@@ -552,6 +553,13 @@ impl Model for ChordModel {
 
     fn format_action(&self, a: &Action) -> String {
         a.to_string()
+    }
+
+    /// The ring picture of the path's last state (Chord's
+    /// [`crate::paint::Painter`]), with the last step's changes marked, so
+    /// that the explorer shows a picture of every state it visits.
+    fn as_svg(&self, path: stateright::Path<State, Action>) -> Option<String> {
+        crate::paint::explorer_svg(self, path)
     }
 
     /// Everything is within bounds until a timeout halts the check.
