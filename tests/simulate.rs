@@ -220,4 +220,23 @@ fn bad_input_exits_2_naming_the_problem() {
         &["invalid value 'many'", "--lookups"],
     );
     assert_input_error(&words("simulate"), &["<OVERLAY>"]);
+    assert_input_error(&words("simulate chord --loss 1"), &["--loss", "below 1"]);
+    assert_input_error(
+        &words("simulate chord --delay-min 60 --delay-max 50"),
+        &["--delay-min (60 ms) is above --delay-max (50 ms)"],
+    );
+}
+
+/// A lossy network: lookups route around silent nodes and still find the
+/// right owner almost always (a node silent to three pings in a row is
+/// taken for dead); the parameters are echoed.
+#[test]
+fn lookups_survive_a_lossy_network() {
+    let doc = simulate_json(
+        "simulate chord --nodes 300 --lookups 1000 --seed 3 --loss 0.05 --delay-min 1 --delay-max 9 --format json",
+    );
+    assert_eq!(doc["loss"], 0.05);
+    assert_eq!((u(&doc, "delay_min_ms"), u(&doc, "delay_max_ms")), (1, 9));
+    assert!(u(&doc, "correct_lookups") >= 990, "{doc}");
+    assert!(f(&doc, "mean_timeouts") > 0.0, "{doc}");
 }
