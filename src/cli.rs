@@ -41,8 +41,8 @@ pub enum Command {
     /// and ends at its first violation; it is not always the shortest
     /// (`overlay check` gives that).
     Minimize(MinimizeArgs),
-    /// Print a trace for reviewers: a step table, a Mermaid diagram or
-    /// pictures of its states (SVG).
+    /// Print a trace for reviewers: a step table, a Mermaid diagram,
+    /// pictures of its states (SVG) or one HTML page with all of them.
     Show(ShowArgs),
     /// Serve Stateright's explorer for a model on 127.0.0.1.
     Explore(ExploreArgs),
@@ -215,13 +215,21 @@ pub struct ShowArgs {
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
     /// With --format svg: print the picture of state K (0 = the initial
-    /// state, K = after the K-th event).
+    /// state, K = after the K-th event). With --format html: the state the
+    /// page opens on [default: the first violating step, else 0].
     #[arg(long, value_name = "K", conflicts_with = "out_dir")]
     pub step: Option<usize>,
     /// With --format svg: write one picture per state into DIR
     /// (step-000.svg, step-001.svg, …), creating it if needed.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// With --format html: write the page to FILE instead of stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// With --format text: print whole states at every step, not only
+    /// what changed (a changed field still says what it was).
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Args, Debug)]
@@ -374,6 +382,9 @@ pub enum ShowFormat {
     /// The overlay's picture of one state (--step K) or of every state
     /// (--out-dir DIR): for Chord the ring with its pointers.
     Svg,
+    /// One self-contained HTML page: the step list, each state's picture,
+    /// diff and verdicts, verdicts over time; ← → to step through.
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 mod check_cmd;
 mod cli;
 mod exit;
+mod html;
 mod junit;
 mod list_cmd;
 mod minimize_cmd;

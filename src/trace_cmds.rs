@@ -9,6 +9,9 @@ use crate::exit::{Exit, Failure, Outcome};
 use crate::input_error;
 use crate::model_args::runner;
 
+// The page builder belongs to `show`; declared here, next to its only user.
+use crate::html;
+
 /// Reads a trace and builds the model its `#meta` names.
 fn load(path: &std::path::Path) -> Result<(Trace, Box<dyn Runner>), Failure> {
     let t = trace::read_file(path).map_err(|e| input_error(e.to_string()))?;
@@ -71,17 +74,32 @@ fn replay_impl(args: &ReplayArgs) -> Outcome {
 }
 
 pub fn show(args: &ShowArgs) -> Outcome {
-    if args.format != ShowFormat::Svg {
-        let flag = match (args.step, &args.out_dir) {
+    let misplaced = match args.format {
+        ShowFormat::Svg => None,
+        ShowFormat::Html => args.out_dir.as_ref().map(|_| "--out-dir"),
+        _ => match (args.step, &args.out_dir) {
             (Some(_), _) => Some("--step"),
             (_, Some(_)) => Some("--out-dir"),
             _ => None,
+        },
+    };
+    if let Some(flag) = misplaced {
+        let also = match flag {
+            "--step" => ", and to --format html (the step the page opens on)",
+            _ => "",
         };
-        if let Some(flag) = flag {
-            return Err(input_error(format!(
-                "{flag} applies to --format svg only (pictures of states)"
-            )));
-        }
+        return Err(input_error(format!(
+            "{flag} applies to --format svg only (pictures of states){also}"
+        )));
+    }
+    if args.out.is_some() && args.format != ShowFormat::Html {
+        return Err(input_error(
+            "--out applies to --format html only (--format svg takes --out-dir; \
+             redirect the other formats)",
+        ));
+    }
+    if args.full && args.format != ShowFormat::Text {
+        return Err(input_error("--full applies to --format text only"));
     }
     let (t, r) = load(&args.trace)?;
     let verdicts = || match r.replay(&t) {
@@ -95,13 +113,79 @@ pub fn show(args: &ShowArgs) -> Outcome {
         }
     };
     let text = match args.format {
-        ShowFormat::Text => render::table(&t, verdicts().as_deref()),
+        ShowFormat::Text => {
+            let opts = render::TableOptions {
+                full: args.full,
+                properties: Some(r.properties().len()),
+            };
+            render::table_with(&t, verdicts().as_deref(), opts)
+        }
         ShowFormat::Mermaid => {
             render::mermaid(&t, &r.participants(), &r.arrows(&t), verdicts().as_deref())
         }
         ShowFormat::Svg => return show_svg(args, &t, r.as_ref()),
+        ShowFormat::Html => return show_html(args, &t, r.as_ref()),
     };
     print!("{text}");
+    Ok(Exit::Ok)
+}
+
+/// `show --format html`: one self-contained page (see [`html`]) on stdout
+/// or into `--out FILE`. A trace that does not replay still gets its page,
+/// with its steps and changes but without pictures and verdicts, and a
+/// warning on it and on stderr, as the text view does: the page is most
+/// needed when something is off.
+fn show_html(args: &ShowArgs, t: &Trace, r: &dyn Runner) -> Outcome {
+    let shown = args.trace.display();
+    let last = t.len_events();
+    if let Some(k) = args.step {
+        if k > last {
+            return Err(input_error(format!(
+                "{shown}: --step {k} is out of range: the trace has states 0 … {last} \
+                 (0 = the initial state)"
+            )));
+        }
+    }
+    let (verdicts, pictures, warning) = match r.replay(t) {
+        Ok(v) => match r.svgs(t) {
+            Ok(p) => (Some(v), Some(p), None),
+            Err(e) => (Some(v), None, Some(format!("cannot draw its states ({e})"))),
+        },
+        Err(e) => (
+            None,
+            None,
+            Some(format!(
+                "does not replay ({e}); properties and pictures not shown"
+            )),
+        ),
+    };
+    if let Some(w) = &warning {
+        eprintln!("warning: {shown}: {w}");
+    }
+    let file = args
+        .trace
+        .file_name()
+        .map_or_else(|| shown.to_string(), |f| f.to_string_lossy().into_owned());
+    let properties = r.properties();
+    let page = html::Page {
+        trace: t,
+        file: &file,
+        properties: &properties,
+        verdicts: verdicts.as_deref(),
+        pictures: pictures.as_deref(),
+        warning: warning.as_deref(),
+        selected: args
+            .step
+            .unwrap_or_else(|| html::default_step(t, verdicts.as_deref())),
+    };
+    let text = html::render(&page);
+    let Some(out) = &args.out else {
+        print!("{text}");
+        return Ok(Exit::Ok);
+    };
+    std::fs::write(out, &text)
+        .map_err(|e| input_error(format!("cannot write {}: {e}", out.display())))?;
+    println!("wrote {} (states 0 … {last})", out.display());
     Ok(Exit::Ok)
 }
 

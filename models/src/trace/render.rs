@@ -45,21 +45,60 @@ pub fn flatten(vars: &Map<String, Value>) -> BTreeMap<String, String> {
     fields
 }
 
-/// One line per field that differs, in key order: `prdc[n0]: n3 → n2`, with
-/// `—` for a field absent on one side.
-pub fn changes(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
+/// One field of a flattened state that differs between two states.
+///
+/// Structured rather than a line, so that other views (the HTML page's
+/// diff table) show exactly what the text view shows without parsing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The field, as [`flatten`] names it (`succ[n1]`).
+    pub field: String,
+    /// The value before the step; `None` when the field was absent.
+    pub old: Option<String>,
+    /// The value after the step; `None` when the field is gone.
+    pub new: Option<String>,
+}
+
+impl Change {
+    /// The old value, or `—` when the field was absent.
+    pub fn old_text(&self) -> &str {
+        or_absent(self.old.as_ref())
+    }
+
+    /// The new value, or `—` when the field is gone.
+    pub fn new_text(&self) -> &str {
+        or_absent(self.new.as_ref())
+    }
+}
+
+/// Every field that differs, in key order. An empty map gaining its first
+/// key (or losing its last) is not listed as such: the keys themselves are.
+pub fn field_changes(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<Change> {
     let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     keys.into_iter()
         .filter_map(|key| {
             let (old, new) = (before.get(key), after.get(key));
-            // An empty map gaining or losing its first key is not news:
-            // the keys themselves are listed.
             let emptied = |x: Option<&String>, y: Option<&String>| {
                 x.is_some_and(|v| v == "{}") && y.is_none()
             };
-            (old != new && !emptied(old, new) && !emptied(new, old))
-                .then(|| format!("{key}: {}{ARROW}{}", or_absent(old), or_absent(new)))
+            (old != new && !emptied(old, new) && !emptied(new, old)).then(|| Change {
+                field: key.clone(),
+                old: old.cloned(),
+                new: new.cloned(),
+            })
         })
+        .collect()
+}
+
+/// One line per field that differs, in key order: `prdc[n0]: n3 → n2`, with
+/// `—` for a field absent on one side.
+pub fn changes(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
+    field_changes(before, after)
+        .iter()
+        .map(|c| format!("{}: {}{ARROW}{}", c.field, c.old_text(), c.new_text()))
         .collect()
 }
 
@@ -68,8 +107,28 @@ pub fn changes(before: &BTreeMap<String, String>, after: &BTreeMap<String, Strin
 /// properties hold.
 ///
 /// `violated[i]` names the properties violated in state `i`; a state past
-/// the end of `violated` gets no properties line.
+/// the end of `violated` gets no properties line. The step that
+/// [`first_violation`] picks is marked `← first violation …` on its header
+/// line, so a reviewer scanning a long table finds it at once.
 pub fn table(trace: &Trace, violated: Option<&[Vec<String>]>) -> String {
+    table_with(trace, violated, TableOptions::default())
+}
+
+/// What a step table shows beyond the default (see [`table_with`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Whole states at every step rather than only the changes; a changed
+    /// field still says what it was (`succ[n0] = n1  (was n0)`), so the
+    /// full view is a superset of the default one.
+    pub full: bool,
+    /// How many properties the model has. With it, a step with violations
+    /// also says how many of the others hold, so that every property's
+    /// verdict is accounted for on every step.
+    pub properties: Option<usize>,
+}
+
+/// [`table`], with the options of `opts`.
+pub fn table_with(trace: &Trace, violated: Option<&[Vec<String>]>, opts: TableOptions) -> String {
     let mut blocks: Vec<Vec<String>> = Vec::new();
     let header = header_lines(trace);
     if !header.is_empty() {
@@ -77,14 +136,30 @@ pub fn table(trace: &Trace, violated: Option<&[Vec<String>]>) -> String {
     }
     let flats: Vec<BTreeMap<String, String>> =
         trace.states.iter().map(|s| flatten(&s.vars)).collect();
+    let first = violated.and_then(|v| first_violation(trace, v));
     for (i, step) in trace.states.iter().enumerate() {
-        let mut block = vec![format!("step {i}  {}", one_line(&step.action))];
-        let body = match i {
-            0 => flats[0].iter().map(|(k, v)| format!("{k} = {v}")).collect(),
-            _ => changes_or_none(&flats[i - 1], &flats[i]),
+        let mut title = format!("step {i}  {}", one_line(&step.action));
+        if first == Some(i) {
+            title.push_str("  ← first violation");
+            match trace.meta("property") {
+                Some(p)
+                    if violated
+                        .and_then(|v| v.get(i))
+                        .is_some_and(|now| now.iter().any(|n| n == p)) =>
+                {
+                    title.push_str(&format!(" of {}", one_line(p)));
+                }
+                _ => {}
+            }
+        }
+        let mut block = vec![title];
+        let body = match (i, opts.full) {
+            (0, _) => flats[0].iter().map(|(k, v)| format!("{k} = {v}")).collect(),
+            (_, true) => whole_state(&flats[i - 1], &flats[i]),
+            (_, false) => changes_or_none(&flats[i - 1], &flats[i]),
         };
         block.extend(body.into_iter().map(|line| format!("{INDENT}{line}")));
-        if let Some(line) = properties_line(violated, i) {
+        if let Some(line) = properties_line(violated, i, opts.properties) {
             block.push(format!("{INDENT}{line}"));
         }
         blocks.push(block);
@@ -287,6 +362,17 @@ fn one_line(text: &str) -> String {
 /// The table's header: the well-known meta keys first, then the rest (but
 /// the file-format ones) in key order.
 fn header_lines(trace: &Trace) -> Vec<String> {
+    meta_entries(trace)
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {}", one_line(v)))
+        .collect()
+}
+
+/// The `#meta` entries a reviewer reads, in the order the text view shows
+/// them: model, variant, params, property, kind, command, then the rest in
+/// key order; the file-format keys are left out. Shared with the HTML view
+/// so both show the same header.
+pub fn meta_entries(trace: &Trace) -> Vec<(&str, &str)> {
     let known = HEADER_KEYS
         .iter()
         .filter_map(|k| trace.meta.get_key_value(*k));
@@ -296,7 +382,37 @@ fn header_lines(trace: &Trace) -> Vec<String> {
         .filter(|(k, _)| !HEADER_KEYS.contains(&k.as_str()) && !FORMAT_KEYS.contains(&k.as_str()));
     known
         .chain(rest)
-        .map(|(k, v)| format!("{k}: {}", one_line(v)))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// The step a reviewer looks for first: the first state violating the
+/// trace's `#meta` property, or, when the trace names none (a scenario
+/// run) or it never fails, the first state violating any property.
+/// `None` when every state satisfies every property.
+pub fn first_violation(trace: &Trace, violated: &[Vec<String>]) -> Option<usize> {
+    let named = trace
+        .meta("property")
+        .and_then(|p| violated.iter().position(|now| now.iter().any(|n| n == p)));
+    named.or_else(|| violated.iter().position(|now| !now.is_empty()))
+}
+
+/// A whole state for the full table: every field `k = v`, a changed one
+/// followed by what it was, a field the step removed as `k = —  (was v)`.
+fn whole_state(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
+    let changed: BTreeMap<String, Change> = field_changes(before, after)
+        .into_iter()
+        .map(|c| (c.field.clone(), c))
+        .collect();
+    let keys: BTreeSet<&String> = after.keys().chain(changed.keys()).collect();
+    keys.into_iter()
+        .map(|k| {
+            let now = or_absent(after.get(k));
+            match changed.get(k) {
+                Some(c) => format!("{k} = {now}  (was {})", c.old_text()),
+                None => format!("{k} = {now}"),
+            }
+        })
         .collect()
 }
 
@@ -313,12 +429,23 @@ fn changes_or_none(
 }
 
 /// `holds: all`, or `violated: A (new), B` where `(new)` marks a property
-/// that held in the state before; `None` when state `i`'s verdict is unknown.
-fn properties_line(violated: Option<&[Vec<String>]>, i: usize) -> Option<String> {
+/// that held in the state before, followed by `; the other N hold` when the
+/// model's property count `total` is known; `None` when state `i`'s verdict
+/// is unknown.
+fn properties_line(
+    violated: Option<&[Vec<String>]>,
+    i: usize,
+    total: Option<usize>,
+) -> Option<String> {
     let now = violated?.get(i)?;
     if now.is_empty() {
         return Some("holds: all".into());
     }
+    let others = match total.map(|t| t.saturating_sub(now.len())) {
+        None | Some(0) => String::new(),
+        Some(1) => "; the other one holds".into(),
+        Some(n) => format!("; the other {n} hold"),
+    };
     let fresh = newly_violated(violated, i);
     let names: Vec<String> = now
         .iter()
@@ -330,7 +457,7 @@ fn properties_line(violated: Option<&[Vec<String>]>, i: usize) -> Option<String>
             }
         })
         .collect();
-    Some(format!("violated: {}", names.join(", ")))
+    Some(format!("violated: {}{others}", names.join(", ")))
 }
 
 /// The properties violated in state `i` but not in state `i - 1` (all of
@@ -614,8 +741,60 @@ mod tests {
             .push(step("n0 idles", trace.states[0].vars.clone().into()));
         assert_eq!(
             table(&trace, Some(&names(&[&["Ordered"]]))),
-            "step 0  init\n    pending = {}\n    succ[n0] = n0\n    violated: Ordered\n\nstep 1  n0 idles\n    (no change)\n"
+            "step 0  init  ← first violation\n    pending = {}\n    succ[n0] = n0\n    violated: Ordered\n\nstep 1  n0 idles\n    (no change)\n"
         );
+    }
+
+    #[test]
+    fn full_table_shows_whole_states_and_what_changed() {
+        let violated = names(&[&[], &["Ordered"], &["Ordered", "Connected"]]);
+        let opts = TableOptions {
+            full: true,
+            properties: Some(3),
+        };
+        insta::assert_snapshot!(table_with(&sample(), Some(&violated), opts));
+    }
+
+    #[test]
+    fn full_table_names_removed_fields() {
+        let before = fields(&[("succ[n1]", "n0"), ("same", "x")]);
+        let after = fields(&[("same", "x"), ("prdc[n0]", "n1")]);
+        assert_eq!(
+            whole_state(&before, &after),
+            vec![
+                "prdc[n0] = n1  (was —)",
+                "same = x",
+                "succ[n1] = —  (was n0)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_properties_line_counts_the_others() {
+        let violated = names(&[&[], &["A"], &["A", "B"]]);
+        let line = |i, total| properties_line(Some(&violated), i, total);
+        assert_eq!(line(0, Some(3)).as_deref(), Some("holds: all"));
+        assert_eq!(
+            line(1, Some(3)).as_deref(),
+            Some("violated: A (new); the other 2 hold")
+        );
+        assert_eq!(
+            line(2, Some(3)).as_deref(),
+            Some("violated: A, B (new); the other one holds")
+        );
+        assert_eq!(line(2, Some(2)).as_deref(), Some("violated: A, B (new)"));
+        assert_eq!(line(2, None).as_deref(), Some("violated: A, B (new)"));
+        assert_eq!(line(3, Some(3)), None);
+    }
+
+    #[test]
+    fn the_first_violation_prefers_the_traced_property() {
+        let mut trace = sample();
+        let violated = names(&[&["Other"], &["Other"], &["Other", "Ordered"]]);
+        assert_eq!(first_violation(&trace, &violated), Some(2));
+        trace.meta.remove("property");
+        assert_eq!(first_violation(&trace, &violated), Some(0));
+        assert_eq!(first_violation(&trace, &names(&[&[], &[], &[]])), None);
     }
 
     #[test]
