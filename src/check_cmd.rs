@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use overlay_models::check::liveness::{LivenessOptions, LivenessReport};
 use overlay_models::check::{
     CheckOptions, CheckOutcome, Expect, Params, Runner, Strategy, Verdict,
 };
@@ -89,6 +90,9 @@ struct Job {
 }
 
 pub fn check(args: &CheckArgs) -> Outcome {
+    if args.liveness {
+        return liveness(args);
+    }
     let opts = options(args)?;
     // Every model is built before the first check runs, so that a bad
     // flag or profile fails at once rather than after minutes of checking.
@@ -239,6 +243,7 @@ fn command(r: &dyn Runner, opts: &CheckOptions) -> String {
     }
     match opts.strategy {
         Strategy::Bfs => {}
+        Strategy::BfsCompact => cmd.push_str(" --strategy bfs-compact"),
         Strategy::Dfs => cmd.push_str(" --strategy dfs"),
         Strategy::Sim { seed } => cmd.push_str(&format!(" --strategy sim --seed {seed}")),
     }
@@ -252,9 +257,9 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     if args.threads == 0 {
         return Err(input_error("--threads must be at least 1"));
     }
-    if args.symmetry && args.strategy != StrategyArg::Bfs {
+    if args.symmetry && !matches!(args.strategy, StrategyArg::Bfs | StrategyArg::BfsCompact) {
         return Err(input_error(
-            "--symmetry works with --strategy bfs only (its counterexamples come from an exact unreduced search)",
+            "--symmetry works with --strategy bfs or bfs-compact only (their counterexamples come from an exact unreduced search)",
         ));
     }
     if args.strategy == StrategyArg::Sim
@@ -278,6 +283,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     Ok(CheckOptions {
         strategy: match args.strategy {
             StrategyArg::Bfs => Strategy::Bfs,
+            StrategyArg::BfsCompact => Strategy::BfsCompact,
             StrategyArg::Dfs => Strategy::Dfs,
             StrategyArg::Sim => Strategy::Sim { seed: args.seed },
         },
@@ -285,6 +291,9 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         max_states: args.max_states,
         max_depth: args.max_depth,
         timeout,
+        max_memory: args
+            .max_memory
+            .map(|mb| (mb as usize).saturating_mul(1 << 20)),
         symmetry: args.symmetry,
     })
 }
@@ -439,4 +448,221 @@ fn to_json(run: &CheckedRun) -> Value {
         doc["profile"] = json!(about);
     }
     doc
+}
+
+// ------------------------------------------------------------ --liveness
+
+/// `check --liveness`: the model's liveness properties under fairness
+/// (`overlay_models::check::liveness`) instead of its safety properties,
+/// one table per variant; lassos are written as ITF traces with their
+/// `loop` index. A separate mode rather than rows of the main table: it
+/// explores the graph again, keeping its edges (about 6 s more on top of
+/// the 10 s of `check chord`), and would change its pinned output.
+fn liveness(args: &CheckArgs) -> Outcome {
+    if args.format == CheckFormat::Junit {
+        return Err(input_error(
+            "--liveness prints --format text or json, not junit",
+        ));
+    }
+    let check_opts = options(args)?;
+    let opts = LivenessOptions {
+        max_states: args.max_states,
+        timeout: check_opts.timeout,
+    };
+    let mut worst = Exit::Ok;
+    for job in model_jobs(args, &check_opts)? {
+        let r = job.runner.as_ref();
+        let out = r.check_liveness(&opts);
+        eprintln!(
+            "{} {}: liveness checked in {:.1}s",
+            r.model_name(),
+            r.variant_name(),
+            out.elapsed.as_secs_f64()
+        );
+        let mut files = Vec::new();
+        for p in &out.properties {
+            let write = |trace: &Option<Trace>, name: String| -> Result<_, Failure> {
+                match trace.as_ref().filter(|_| !args.no_traces) {
+                    Some(t) => write_trace(&job.trace_dir, &file_name(r, &name), t).map(Some),
+                    None => Ok(None),
+                }
+            };
+            let lasso = write(&p.lasso, p.info.name.to_string())?;
+            let livelock = write(&p.livelock, format!("{}-livelock", p.info.name))?;
+            files.push((lasso, livelock));
+        }
+        let exit = out.properties.iter().fold(Exit::Ok, |code, p| {
+            combine(
+                code,
+                match Status::of(p.info.expect, p.verdict) {
+                    Status::Surprise => Exit::Surprise,
+                    Status::Unknown => Exit::Budget,
+                    Status::Ok => Exit::Ok,
+                },
+            )
+        });
+        match args.format {
+            CheckFormat::Json => println!("{}", liveness_json(r, &out, &files, exit)),
+            _ => print_liveness(r, &out, &files, exit),
+        }
+        worst = combine(worst, exit);
+    }
+    Ok(worst)
+}
+
+fn write_trace(dir: &Path, name: &str, trace: &Trace) -> Result<PathBuf, Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| input_error(format!("cannot create trace folder {}: {e}", dir.display())))?;
+    let path = dir.join(name);
+    std::fs::write(&path, trace.to_string_pretty())
+        .map_err(|e| input_error(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Trace files of one property: the lasso, and the livelock.
+type LassoFiles = (Option<PathBuf>, Option<PathBuf>);
+
+/// `7 + 0 events (stuck)`: prefix and loop lengths of a lasso trace.
+fn lasso_text(t: &Trace, file: &Option<PathBuf>) -> String {
+    let (prefix, looped) = lasso_lengths(t);
+    let stuck = if looped == 0 { " (stuck)" } else { "" };
+    let file = file
+        .as_ref()
+        .map(|f| format!("  {}", f.display()))
+        .unwrap_or_default();
+    format!("{prefix} + {looped} events{stuck}{file}")
+}
+
+/// Events before the loop, and in it (the closing event included).
+fn lasso_lengths(t: &Trace) -> (usize, usize) {
+    let start: usize = t
+        .meta("loop")
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(t.len_events());
+    let closing = usize::from(t.meta("loop-action").is_some());
+    (start, t.len_events() - start + closing)
+}
+
+fn print_liveness(r: &dyn Runner, out: &LivenessReport<Trace>, files: &[LassoFiles], exit: Exit) {
+    let params: Vec<String> = r.params().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!(
+        "{} {} ({}): liveness under fairness",
+        r.model_name(),
+        r.variant_name(),
+        params.join(" ")
+    );
+    println!(
+        "  {} unique states, {} transitions, depth {}, {}",
+        out.unique_states,
+        out.transitions,
+        out.max_depth,
+        if out.complete {
+            "complete"
+        } else {
+            "INCOMPLETE (budget ran out)"
+        }
+    );
+    if out.properties.is_empty() {
+        println!("  the model has no liveness properties");
+    }
+    let width = out
+        .properties
+        .iter()
+        .map(|p| p.info.name.len())
+        .max()
+        .unwrap_or(8);
+    if !out.properties.is_empty() {
+        println!(
+            "  {:width$}  {:8}  {:8}  {:8}  lasso (prefix + loop)",
+            "property", "expected", "verdict", ""
+        );
+    }
+    for (p, (lasso, livelock)) in out.properties.iter().zip(files) {
+        println!(
+            "  {:width$}  {:8}  {:8}  {:8}  {}",
+            p.info.name,
+            p.info.expect.to_string(),
+            p.verdict.as_str(),
+            mark(Status::of(p.info.expect, p.verdict)),
+            p.lasso
+                .as_ref()
+                .map(|t| lasso_text(t, lasso))
+                .unwrap_or_default()
+        );
+        if let Some(t) = &p.livelock {
+            println!(
+                "  {:width$}  {:28}  livelock: {}",
+                "",
+                "",
+                lasso_text(t, livelock)
+            );
+        }
+        let s = &p.stats;
+        println!("    {}", p.info.about);
+        println!(
+            "    {} fairness families; {} states not the goal: {} SCCs with a cycle, {} fair regions, {} stuck states; a fair run avoids the goal forever from {} states",
+            s.families, s.considered, s.cycles, s.fair_cycles, s.stuck, s.doomed
+        );
+    }
+    let verdict = match exit {
+        Exit::Ok => "every verdict as expected",
+        Exit::Budget => "budget ran out before every verdict was known",
+        _ => "SURPRISE: some verdict differs from its expectation",
+    };
+    println!("  {verdict}");
+}
+
+fn liveness_json(
+    r: &dyn Runner,
+    out: &LivenessReport<Trace>,
+    files: &[LassoFiles],
+    exit: Exit,
+) -> Value {
+    let params: serde_json::Map<String, Value> = r
+        .params()
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let lasso = |t: &Option<Trace>, f: &Option<PathBuf>| {
+        t.as_ref().map(|t| {
+            let (prefix, looped) = lasso_lengths(t);
+            json!({
+                "trace": f.as_ref().map(|f| f.display().to_string()),
+                "prefix_len": prefix,
+                "loop_len": looped,
+            })
+        })
+    };
+    let props: Vec<Value> = out
+        .properties
+        .iter()
+        .zip(files)
+        .map(|(p, (lasso_file, livelock_file))| {
+            let s = &p.stats;
+            json!({
+                "name": p.info.name,
+                "expected": p.info.expect.to_string(),
+                "verdict": p.verdict.as_str(),
+                "lasso": lasso(&p.lasso, lasso_file),
+                "livelock": lasso(&p.livelock, livelock_file),
+                "families": s.families,
+                "states_not_goal": s.considered,
+                "cyclic_sccs": s.cycles,
+                "fair_regions": s.fair_cycles,
+                "stuck_states": s.stuck,
+                "doomed_states": s.doomed,
+            })
+        })
+        .collect();
+    json!({
+        "model": r.model_name(),
+        "variant": r.variant_name(),
+        "params": params,
+        "unique_states": out.unique_states,
+        "transitions": out.transitions,
+        "max_depth": out.max_depth,
+        "complete": out.complete,
+        "as_expected": exit == Exit::Ok,
+        "liveness": props,
+    })
 }

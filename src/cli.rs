@@ -115,6 +115,10 @@ pub struct CheckArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+    /// Stop when the process's resident memory passes this many megabytes
+    /// (MiB) (exit code 3 if unfinished).
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_memory: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
@@ -128,6 +132,12 @@ pub struct CheckArgs {
     /// property's expected and actual verdict, with links to the traces.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Check the model's liveness properties under fairness instead: once
+    /// churn stops, every fair run must reach the goal. A counterexample
+    /// is a lasso (a prefix, then a loop repeated forever), written as an
+    /// ITF trace with its `loop` index. Takes --max-states and --timeout.
+    #[arg(long, conflicts_with_all = ["all", "strategy", "seed", "threads", "symmetry", "max_depth", "report"])]
+    pub liveness: bool,
 }
 
 impl CheckArgs {
@@ -391,6 +401,9 @@ pub enum ShowFormat {
 pub enum StrategyArg {
     /// Breadth-first, exhaustive, shortest counterexamples.
     Bfs,
+    /// Breadth-first in our own engine: the same results as bfs, with a
+    /// 64-bit fingerprint and a parent link (about 19 bytes) per state.
+    BfsCompact,
     /// Depth-first, exhaustive, less memory.
     Dfs,
     /// Seeded random walks; never complete.

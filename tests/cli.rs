@@ -783,10 +783,7 @@ fn replay_rejects_unreadable_traces_with_exit_2() {
         s(&oc.trace_of("AtMostOneRing")),
     ]);
     assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(
-        stderr.contains("follows the correct protocol"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("follows the correct protocol"), "{stderr}");
 }
 
 // ----------------------------------------------------------- determinism
@@ -876,7 +873,10 @@ fn replay_against_the_implementation_shows_the_padding_gap() {
         "--trace-out",
         s(&trace),
     ]);
-    assert_eq!(code, 1, "the negative control violates the invariant: {err}");
+    assert_eq!(
+        code, 1,
+        "the negative control violates the invariant: {err}"
+    );
     let (code, out, err) = run(&["replay", "--against", "impl", s(&trace)]);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     let diff = err.split_once("gap.itf.json: ").expect("names the file").1;

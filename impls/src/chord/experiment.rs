@@ -103,7 +103,10 @@ impl Params {
             return Err("the batch size must be at least 1".into());
         }
         if !(self.net.loss.is_finite() && (0.0..1.0).contains(&self.net.loss)) {
-            return Err(format!("--loss must be at least 0 and below 1, not {}", self.net.loss));
+            return Err(format!(
+                "--loss must be at least 0 and below 1, not {}",
+                self.net.loss
+            ));
         }
         if self.net.delay_min > self.net.delay_max {
             return Err(format!(

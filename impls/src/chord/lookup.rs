@@ -286,7 +286,10 @@ impl Node {
         let owner = self.lookups[&id].verify.as_ref().expect("verifying").1[0];
         self.request(
             owner.addr,
-            Wait::LookupVerify { lookup: id, attempt },
+            Wait::LookupVerify {
+                lookup: id,
+                attempt,
+            },
             |req| Msg::Ping { req },
             out,
         );
@@ -434,6 +437,9 @@ mod tests {
         // A borrow from the low half into the high half.
         assert_eq!(distance(id(0, 1), id(1, 0)), ((1u128 << 120) - 1, u32::MAX));
         assert!(covers(id(0, 1), id(0, 3), id(0, 3)) && !covers(id(0, 1), id(0, 4), id(0, 3)));
-        assert!(covers(id(200, 0), id(1, 0), id(2, 0)), "around the top of the ring");
+        assert!(
+            covers(id(200, 0), id(1, 0), id(2, 0)),
+            "around the top of the ring"
+        );
     }
 }

@@ -3,6 +3,9 @@
 //! counterexamples ([`run`]), scenarios ([`scenario`]), trace replay
 //! ([`replay`]), and the type-erased [`Runner`] the command line drives.
 
+pub mod compact;
+pub mod engine;
+pub mod liveness;
 pub mod minimize;
 pub mod replay;
 pub mod run;
@@ -88,6 +91,14 @@ pub trait OverlayModel:
     /// whose stack holds a whole path per entry and so runs out of memory
     /// on large spaces; canonical states work in every strategy.
     fn symmetry(&self) -> Option<&Switch> {
+        None
+    }
+
+    /// A compact encoding of its states, when the model has one: the
+    /// compact engine then hashes it and keeps its frontier in it (see
+    /// [`compact`]). Without one it hashes what `Hash` writes and keeps
+    /// the frontier as states.
+    fn compact(&self) -> Option<&dyn compact::Compact<Self::State>> {
         None
     }
 

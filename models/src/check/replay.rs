@@ -86,7 +86,10 @@ pub fn replay_path<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Replayed<M>,
         message: "the trace has no states".into(),
         malformed: true,
     })?;
-    if let Some(p) = trace.meta("property") {
+    // A lasso's property is a liveness property, judged with its loop by
+    // `super::liveness::replay_lasso`.
+    let lasso = trace.meta(super::liveness::LOOP).is_some();
+    if let Some(p) = trace.meta("property").filter(|_| !lasso) {
         if !m.properties().iter().any(|q| q.name == p) {
             return Err(ReplayError {
                 step: None,
@@ -158,7 +161,7 @@ pub fn replay_path<M: OverlayModel>(m: &M, trace: &Trace) -> Result<Replayed<M>,
         }
         verdicts.push(violated(m, &cur));
     }
-    if trace.meta("kind") == Some("counterexample") {
+    if trace.meta("kind") == Some("counterexample") && !lasso {
         if let Some(p) = trace.meta("property") {
             let last = verdicts.last().expect("at least the initial state");
             if !last.iter().any(|n| n == p) {

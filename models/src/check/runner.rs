@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::time::Duration;
 
-use super::replay::{replay, ReplayError};
+use super::liveness::{LivenessModel, LivenessOptions, LivenessReport};
+use super::replay::ReplayError;
 use super::run::{check, CheckOptions, CheckOutcome, Progress, PropertyOutcome, Strategy};
 use super::scenario::{self, ScriptError};
 use super::shortest::Path;
@@ -36,7 +37,11 @@ pub trait Runner: Send + Sync {
     ) -> CheckOutcome<Trace>;
     /// Runs a scenario given as text; `command` goes to the trace's meta.
     fn run_script(&self, script: &str, command: &str) -> Result<RunReport, ScriptError>;
-    /// Replays a trace; violated property names per state.
+    /// Checks the liveness properties under fairness ([`super::liveness`]);
+    /// lassos come back as traces.
+    fn check_liveness(&self, opts: &LivenessOptions) -> LivenessReport<Trace>;
+    /// Replays a trace (a lasso's loop and verdict too); violated property
+    /// names per state.
     fn replay(&self, trace: &Trace) -> Result<Vec<Vec<String>>, ReplayError>;
     /// Shrinks a counterexample to `property` by delta debugging over its
     /// events (see [`super::minimize`]); `source` (the original's file
@@ -61,7 +66,11 @@ pub trait Runner: Send + Sync {
     fn explore(&self, addr: &str, threads: usize) -> Result<(), String>;
 }
 
-fn base_meta<M: OverlayModel>(m: &M, kind: &str, command: String) -> BTreeMap<String, String> {
+pub(super) fn base_meta<M: OverlayModel>(
+    m: &M,
+    kind: &str,
+    command: String,
+) -> BTreeMap<String, String> {
     let mut meta = BTreeMap::new();
     meta.insert("format".into(), "ITF".into());
     meta.insert("source".into(), "overlay".into());
@@ -74,7 +83,11 @@ fn base_meta<M: OverlayModel>(m: &M, kind: &str, command: String) -> BTreeMap<St
     meta
 }
 
-fn to_trace<M: OverlayModel>(m: &M, path: &Path<M>, meta: BTreeMap<String, String>) -> Trace {
+pub(super) fn to_trace<M: OverlayModel>(
+    m: &M,
+    path: &Path<M>,
+    meta: BTreeMap<String, String>,
+) -> Trace {
     let (init, steps) = path;
     let mut states = vec![Step {
         action: INIT.into(),
@@ -107,7 +120,7 @@ fn check_command<M: OverlayModel>(m: &M, opts: &CheckOptions) -> String {
     cmd
 }
 
-impl<M: crate::paint::Painter> Runner for M {
+impl<M: crate::paint::Painter + LivenessModel> Runner for M {
     fn model_name(&self) -> &'static str {
         OverlayModel::model_name(self)
     }
@@ -193,8 +206,12 @@ impl<M: crate::paint::Painter> Runner for M {
         })
     }
 
+    fn check_liveness(&self, opts: &LivenessOptions) -> LivenessReport<Trace> {
+        super::liveness::check_traced(self, opts)
+    }
+
     fn replay(&self, trace: &Trace) -> Result<Vec<Vec<String>>, ReplayError> {
-        replay(self, trace)
+        super::liveness::replay_with_loops(self, trace)
     }
 
     fn minimize(

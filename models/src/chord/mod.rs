@@ -91,6 +91,7 @@ pub(crate) fn explaining() -> bool {
 }
 
 pub mod action;
+mod compact;
 pub mod correct;
 mod itf;
 pub mod original;
@@ -110,6 +111,7 @@ pub use action::{Action, Pattern};
 pub use ring::Node;
 pub use state::State;
 
+use crate::check::liveness::{Fair, Liveness, LivenessModel};
 use crate::check::{Expect, PropertyInfo, Switch};
 use properties as p;
 
@@ -565,6 +567,42 @@ impl Model for ChordModel {
     /// Everything is within bounds until a timeout halts the check.
     fn within_boundary(&self, _: &State) -> bool {
         !self.halt.is_on()
+    }
+}
+
+/// Liveness under fairness ([`crate::check::liveness`]), checked by
+/// `overlay check chord --liveness`.
+///
+/// **EventuallyIdeal**: from any reachable state, once churn stops (only
+/// repair events from then on) and every repair event is strongly fair —
+/// each node's stabilize, stabilize-pred, rectify, flush, update and
+/// reconcile, and each pending notification's delivery, if enabled
+/// infinitely often, is taken infinitely often — the ring becomes Ideal.
+/// Repairable says that repair *can* reach Ideal; this says that fair
+/// repair *must*. Strong rather than weak fairness, the strongest
+/// event-level assumption, so that a violation is the protocol's and not
+/// a too-weak assumption's: in `correct` a node cannot stabilize while
+/// another node's rectify request is pending at it, so under weak
+/// fairness other nodes can keep it from ever stabilizing.
+///
+/// Violated in every variant, which is what our checks established (the
+/// literature speaks of progress only as "a change is enabled", which the
+/// safety properties check): `original` and `original-fixed` get stuck or
+/// cycle (Repairable already fails there); in `correct` a node's status
+/// holds one pending request and a new one overwrites it (the Alloy `++`),
+/// so a fair schedule can lose a new member's rectify request forever —
+/// after `join n3 via n2` (N=4, r=2), n2's stabilization overwrites n3's
+/// request at n0 before n0 serves it, round after round
+/// (`models/tests/liveness.rs` pins the lassos).
+impl LivenessModel for ChordModel {
+    fn liveness(&self) -> Vec<Liveness<Self>> {
+        vec![
+            Liveness::eventually("EventuallyIdeal", |m: &Self, s| m.is_ideal(s))
+                .tail(|_, a| a.is_repair())
+                .fair(|_, a| a.is_repair().then(|| Fair::strong(a.to_string())))
+                .expect(Expect::Violated)
+                .about("no more churn, strongly fair repair: the ring becomes Ideal"),
+        ]
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::action::{Action, Pattern};
 use super::ring::name;
 use super::{ChordModel, Config, State, Variant};
+use crate::check::compact::Compact;
 use crate::check::{OverlayModel, Params, PropertyInfo, Switch};
 
 impl OverlayModel for ChordModel {
@@ -16,6 +17,9 @@ impl OverlayModel for ChordModel {
     }
     fn symmetry(&self) -> Option<&Switch> {
         Some(self.symmetry_flag())
+    }
+    fn compact(&self) -> Option<&dyn Compact<State>> {
+        Some(self)
     }
 
     fn model_name(&self) -> &'static str {

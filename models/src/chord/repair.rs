@@ -6,38 +6,49 @@
 //! is repairable; when it exhausts, every state it saw is not (their
 //! repair-closures lie inside the exhausted one).
 
-use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use super::{ChordModel, State};
+use crate::check::compact::{self, Compact};
+use crate::check::engine::FpSet;
 
-/// Verdicts by state fingerprint. Only looked up, never iterated, so its
-/// order cannot leak into behaviour.
+/// Verdicts by state fingerprint: the repairable states and the others,
+/// as two fingerprint sets (about 14 bytes a state, where a map of
+/// verdicts took twice that: the memo holds every state the check meets).
+/// Only looked up, never iterated, so no order can leak into behaviour.
 #[derive(Default)]
-pub struct Memo(Mutex<HashMap<u64, bool>>);
+pub struct Memo(Mutex<(FpSet, FpSet)>);
 
-fn fingerprint(s: &State) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+/// XXH3 of the state's compact encoding (`super::compact`): faster than
+/// hashing the state through `Hash`.
+fn fingerprint(m: &ChordModel, s: &State) -> u64 {
+    let mut buf = Vec::with_capacity(16);
+    m.encode(s, &mut buf);
+    compact::fingerprint(&buf)
 }
 
 impl Memo {
     fn get(&self, fp: u64) -> Option<bool> {
-        self.0.lock().expect("memo lock").get(&fp).copied()
+        let memo = self.0.lock().expect("memo lock");
+        if memo.0.contains(fp) {
+            Some(true)
+        } else {
+            memo.1.contains(fp).then_some(false)
+        }
     }
 
     fn put_all(&self, fps: impl IntoIterator<Item = u64>, verdict: bool) {
         let mut memo = self.0.lock().expect("memo lock");
+        let set = if verdict { &mut memo.0 } else { &mut memo.1 };
         for fp in fps {
-            memo.insert(fp, verdict);
+            set.insert(fp);
         }
     }
 
     pub fn repairable(&self, m: &ChordModel, s: &State) -> bool {
-        let start = fingerprint(s);
+        let start = fingerprint(m, s);
         if let Some(v) = self.get(start) {
             return v;
         }
@@ -67,7 +78,7 @@ impl Memo {
             m.enabled(&x, true, &mut actions);
             for &a in &actions {
                 let y = m.apply(&x, a);
-                let fy = fingerprint(&y);
+                let fy = fingerprint(m, &y);
                 if let Entry::Vacant(e) = parent.entry(fy) {
                     e.insert(fx);
                     queue.push_back((y, fy));

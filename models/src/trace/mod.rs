@@ -90,7 +90,12 @@ impl Trace {
         for (k, v) in &self.meta {
             meta.insert(k.clone(), json!(v));
         }
-        json!({ "#meta": meta, "vars": self.vars, "states": states })
+        let mut doc = json!({ "#meta": meta, "vars": self.vars, "states": states });
+        // A lasso: ITF's own `loop` field, a number, next to our string.
+        if let Some(k) = self.meta("loop").and_then(|k| k.parse::<u64>().ok()) {
+            doc["loop"] = json!(k);
+        }
+        doc
     }
 
     /// Pretty JSON text with a final newline: byte-for-byte stable.

@@ -101,10 +101,43 @@ fn parse(text: &str) -> Result<Trace, Problem> {
             kind(&doc)
         )));
     };
-    let meta = read_meta(doc.get(META))?;
+    let mut meta = read_meta(doc.get(META))?;
     let vars = read_vars(doc.get("vars"))?;
     let states = read_states(doc.get("states"), &vars)?;
+    read_loop(doc.get("loop"), &mut meta, states.len())?;
     Ok(Trace { meta, vars, states })
+}
+
+/// ITF's top-level `loop` (a lasso: the index of the state where the loop
+/// starts), kept as `#meta` `loop`, which our own traces also write.
+fn read_loop(
+    value: Option<&Value>,
+    meta: &mut BTreeMap<String, String>,
+    states: usize,
+) -> Result<(), Problem> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let index = value
+        .as_u64()
+        .filter(|&k| k < states as u64)
+        .ok_or_else(|| {
+            Problem::whole(format!(
+                "\"loop\" is {value}, not the index of a state (0 … {})",
+                states - 1
+            ))
+        })?
+        .to_string();
+    match meta.get("loop") {
+        Some(m) if *m != index => Err(Problem::at(
+            META,
+            format!("\"loop\" is {m:?}, but the trace's \"loop\" is {index}"),
+        )),
+        _ => {
+            meta.insert("loop".into(), index);
+            Ok(())
+        }
+    }
 }
 
 /// `serde_json`'s message, with its position moved to the front where the

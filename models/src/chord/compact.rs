@@ -1,0 +1,187 @@
+//! Chord states bit-packed for the compact engine
+//! ([`crate::check::engine`]).
+//!
+//! With N ≤ 16 identities an identity takes ⌈log2 N⌉ bits and an optional
+//! one ⌈log2 (N+1)⌉ (0 = none, i+1 = n_i). Per node, in identity order:
+//! the successor-list length (⌈log2 (r+1)⌉ bits), the entries, the
+//! predecessor and, in `correct`, the status (2 bits, then the node it
+//! saves). The original variants then give each node's pending
+//! notification. Nothing else varies between states of one model, so the
+//! encoding is injective; at N=4 an `original` state takes at most 6 bytes
+//! (about 350 as a `State` with its heap), at N=6, r=3 a `correct` one at
+//! most 15.
+
+use super::state::{NodeState, State, Status};
+use super::{ChordModel, Node, Variant};
+use crate::check::compact::{bits_for, BitReader, BitWriter, Compact};
+
+/// Field widths of one model's encoding.
+struct Layout {
+    nodes: usize,
+    id: u32,
+    opt: u32,
+    len: u32,
+    max_len: usize,
+    status: bool,
+    notify: bool,
+}
+
+impl ChordModel {
+    fn layout(&self) -> Layout {
+        let n = self.cfg.nodes;
+        Layout {
+            nodes: n,
+            id: bits_for(n.saturating_sub(1)),
+            opt: bits_for(n),
+            len: bits_for(self.cfg.succ_list),
+            max_len: self.cfg.succ_list,
+            status: self.cfg.variant == Variant::Correct,
+            notify: self.cfg.variant != Variant::Correct,
+        }
+    }
+}
+
+fn put_opt(w: &mut BitWriter, x: Option<Node>, bits: u32) {
+    w.put(x.map_or(0, |n| u32::from(n) + 1), bits);
+}
+
+fn get_opt(r: &mut BitReader, bits: u32) -> Option<Node> {
+    match r.get(bits) {
+        0 => None,
+        v => Some((v - 1) as Node),
+    }
+}
+
+impl Compact<State> for ChordModel {
+    fn encode(&self, s: &State, out: &mut Vec<u8>) {
+        let l = self.layout();
+        assert_eq!(s.nodes.len(), l.nodes, "a state of another scope");
+        assert_eq!(
+            s.notify.len(),
+            if l.notify { l.nodes } else { 0 },
+            "notifications belong to the original variants"
+        );
+        let mut w = BitWriter::new(out);
+        for ns in &s.nodes {
+            assert!(ns.succ.len() <= l.max_len, "successor list longer than r");
+            w.put(ns.succ.len() as u32, l.len);
+            for &x in &ns.succ {
+                w.put(u32::from(x), l.id);
+            }
+            put_opt(&mut w, ns.prdc, l.opt);
+            if l.status {
+                match ns.status {
+                    None => w.put(0, 2),
+                    Some(Status::Stabilizing(p)) => {
+                        w.put(1, 2);
+                        w.put(u32::from(p), l.id);
+                    }
+                    Some(Status::Rectifying(q)) => {
+                        w.put(2, 2);
+                        w.put(u32::from(q), l.id);
+                    }
+                }
+            } else {
+                assert!(ns.status.is_none(), "statuses belong to `correct`");
+            }
+        }
+        for &to in &s.notify {
+            put_opt(&mut w, to, l.opt);
+        }
+        w.finish();
+    }
+
+    fn decode(&self, bytes: &[u8]) -> State {
+        let l = self.layout();
+        let mut r = BitReader::new(bytes);
+        let nodes = (0..l.nodes)
+            .map(|_| {
+                let len = r.get(l.len) as usize;
+                let succ = (0..len).map(|_| r.get(l.id) as Node).collect();
+                let prdc = get_opt(&mut r, l.opt);
+                let status = if l.status {
+                    match r.get(2) {
+                        0 => None,
+                        1 => Some(Status::Stabilizing(r.get(l.id) as Node)),
+                        _ => Some(Status::Rectifying(r.get(l.id) as Node)),
+                    }
+                } else {
+                    None
+                };
+                NodeState { succ, prdc, status }
+            })
+            .collect();
+        let notify = if l.notify {
+            (0..l.nodes).map(|_| get_opt(&mut r, l.opt)).collect()
+        } else {
+            Vec::new()
+        };
+        State { nodes, notify }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chord::overlay::build;
+    use stateright::Model;
+    use std::collections::BTreeSet;
+
+    /// Every state reachable within `limit` visits, by depth-first search.
+    fn reachable(m: &ChordModel, limit: usize) -> BTreeSet<State> {
+        let mut seen = BTreeSet::new();
+        let mut todo = m.init_states();
+        let mut acts = Vec::new();
+        while let Some(s) = todo.pop() {
+            if seen.len() >= limit || !seen.insert(s.clone()) {
+                continue;
+            }
+            acts.clear();
+            m.actions(&s, &mut acts);
+            todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
+        }
+        seen
+    }
+
+    #[test]
+    fn encoding_round_trips_and_is_injective() {
+        for (variant, params, max_bytes) in [
+            ("original", vec![("nodes", "4")], 6),
+            ("original-fixed", vec![("nodes", "3")], 4),
+            ("correct", vec![("nodes", "5"), ("succ-list", "3")], 12),
+            (
+                "correct",
+                vec![("nodes", "4"), ("succ-list", "2"), ("ring", "2")],
+                7,
+            ),
+        ] {
+            let params: Vec<(String, String)> = params
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            let m = build(variant, &params).unwrap();
+            let states = reachable(&m, 5000);
+            let mut codes = BTreeSet::new();
+            let mut longest = 0;
+            for s in &states {
+                let mut out = Vec::new();
+                m.encode(s, &mut out);
+                assert_eq!(&m.decode(&out), s, "{variant}: {s:?}");
+                longest = longest.max(out.len());
+                codes.insert(out);
+            }
+            assert_eq!(codes.len(), states.len(), "{variant}: injective");
+            assert!(longest <= max_bytes, "{variant}: {longest} bytes");
+        }
+    }
+
+    #[test]
+    fn sixteen_nodes_fit() {
+        let m = build("correct", &vec![("nodes".into(), "16".into())]).unwrap();
+        for s in m.init_states().iter().take(50) {
+            let mut out = Vec::new();
+            m.encode(s, &mut out);
+            assert_eq!(&m.decode(&out), s);
+        }
+    }
+}
