@@ -139,24 +139,10 @@ fn suite(x: &mut String, run: &CheckedRun) {
     x.push_str("  </testsuite>\n");
 }
 
-/// Escapes text for XML content and attribute values. Characters XML 1.0
-/// forbids (most control characters) become U+FFFD, so that the document
-/// always parses whatever a name or path contains.
+/// Escapes text for XML/HTML content and quoted attribute values (see
+/// [`overlay_models::paint::escape`]).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    overlay_models::paint::escape(s)
 }
 
 #[cfg(test)]

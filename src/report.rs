@@ -330,24 +330,11 @@ fn row_id(run: usize, property: &str) -> String {
     format!("p-{}-{name}", run + 1)
 }
 
-/// Escapes text for HTML content and quoted attribute values; control
-/// characters (which XML forbids) become U+FFFD, keeping the page
-/// well-formed XML too.
+/// Escapes text for HTML content and quoted attribute values (see
+/// [`overlay_models::paint::escape`]), with `'` as `&#39;`, which every
+/// HTML parser knows (`&apos;` is XML's and HTML5's only).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    overlay_models::paint::escape(s).replace("&apos;", "&#39;")
 }
 
 /// The path made absolute and, where it exists, free of symbolic links,

@@ -290,8 +290,11 @@ pub fn num(x: f64) -> String {
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
-/// Escapes text and attribute values for XML: `&`, `<`, `>`, `"` and `'`
-/// (event and property names come from trace files, which anyone writes).
+/// Escapes text and attribute values for XML (and HTML): `&`, `<`, `>`,
+/// `"` and `'`; characters XML 1.0 forbids (most control characters,
+/// U+FFFE, U+FFFF) become U+FFFD, so that a document parses whatever a
+/// name or path contains (event and property names come from trace files,
+/// which anyone writes). The one escaper of the SVG, HTML and JUnit output.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -301,8 +304,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0 at all.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
