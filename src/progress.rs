@@ -27,13 +27,21 @@ impl Line {
     pub fn update(&self, p: &Progress) {
         if let Some(bar) = &self.0 {
             let secs = p.elapsed.as_secs_f64().max(1e-3);
-            bar.set_message(format!(
-                "{} states ({:.0}/s), depth {}, {:.0}s",
+            let mut msg = format!(
+                "{} states ({:.0}/s), depth {}",
                 p.unique_states,
                 p.unique_states as f64 / secs,
-                p.depth,
-                p.elapsed.as_secs_f64()
-            ));
+                p.depth
+            );
+            // The compact engine and the memory budget report more.
+            if p.frontier > 0 {
+                msg.push_str(&format!(", frontier {}", p.frontier));
+            }
+            if p.memory > 0 {
+                msg.push_str(&format!(", {} MB", p.memory >> 20));
+            }
+            msg.push_str(&format!(", {:.0}s", p.elapsed.as_secs_f64()));
+            bar.set_message(msg);
         }
     }
 
