@@ -11,44 +11,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+use common::{json, run, run_in, s, words};
+
 // ---------------------------------------------------------------- helpers
-
-fn overlay() -> Command {
-    Command::cargo_bin("overlay").expect("the overlay binary is built")
-}
-
-/// Runs `overlay args…` (in `dir`, when given) and returns
-/// (exit code, stdout, stderr).
-fn run_in(dir: Option<&Path>, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = overlay();
-    cmd.args(args);
-    if let Some(d) = dir {
-        cmd.current_dir(d);
-    }
-    let out = cmd.output().expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-/// A command line written as one string (no argument contains a blank).
-fn words(line: &'static str) -> Vec<&'static str> {
-    line.split_whitespace().collect()
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    run_in(None, args)
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
 
 fn props(doc: &Value) -> &Vec<Value> {
     doc["properties"].as_array().expect("properties is a list")
@@ -86,10 +55,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
 }
 
 /// The arguments of the full check of the original protocol (nodes=3),

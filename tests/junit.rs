@@ -7,36 +7,13 @@
 //! Nothing is written into the repository: every check runs in a
 //! temporary folder (its traces go there).
 
-use std::path::Path;
-
-use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use tempfile::TempDir;
 
+mod common;
+use common::{run_at, words};
+
 // ---------------------------------------------------------------- helpers
-
-fn overlay() -> Command {
-    Command::cargo_bin("overlay").expect("the overlay binary is built")
-}
-
-/// Runs `overlay args…` in `dir` and returns (exit code, stdout, stderr).
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = overlay()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-/// A command line written as one string (no argument contains a blank).
-fn words(line: &'static str) -> Vec<&'static str> {
-    line.split_whitespace().collect()
-}
 
 fn parse(xml: &str) -> Document<'_> {
     Document::parse(xml).unwrap_or_else(|e| panic!("not XML ({e}):\n{xml}"))
@@ -119,7 +96,7 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
     // The one full run of the CI profiles here (about 10 s): JUnit on
     // stdout, and the report of all profiles beside it.
     let dir = TempDir::new().unwrap();
-    let (code, stdout, stderr) = run_in(
+    let (code, stdout, stderr) = run_at(
         dir.path(),
         &words("check --all --format junit --report report/all.html"),
     );
@@ -142,7 +119,7 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
         ]
     );
     // A testcase per property, in the order `overlay list` gives them.
-    let (code, list, _) = run_in(dir.path(), &words("list --format json"));
+    let (code, list, _) = run_at(dir.path(), &words("list --format json"));
     assert_eq!(code, 0);
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
     let chord = &list.as_array().unwrap()[0];
@@ -196,7 +173,7 @@ fn a_surprise_is_a_failure_with_verdict_expectation_and_trace() {
     let dir = TempDir::new().unwrap();
     let mut args = words(RING2);
     args.extend(["--format", "junit"]);
-    let (code, stdout, stderr) = run_in(dir.path(), &args);
+    let (code, stdout, stderr) = run_at(dir.path(), &args);
     assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
     let doc = parse(&stdout);
     let root = doc.root_element();
@@ -231,7 +208,7 @@ fn a_surprise_is_a_failure_with_verdict_expectation_and_trace() {
 #[test]
 fn a_budget_exhausted_verdict_is_skipped_with_exit_3() {
     let dir = TempDir::new().unwrap();
-    let (code, stdout, stderr) = run_in(
+    let (code, stdout, stderr) = run_at(
         dir.path(),
         &words(
             "check chord --variant original -p nodes=4 --max-depth 6 --no-traces --format junit",
@@ -257,7 +234,7 @@ fn all_refuses_a_model_and_scope_flags_with_exit_2() {
         "check --all --max-states 10",
         "check --all --strategy dfs",
     ] {
-        let (code, stdout, stderr) = run_in(dir.path(), &words(line));
+        let (code, stdout, stderr) = run_at(dir.path(), &words(line));
         assert_eq!(code, 2, "{line}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(stdout.is_empty(), "{line}: {stdout}");
         assert!(
@@ -265,10 +242,10 @@ fn all_refuses_a_model_and_scope_flags_with_exit_2() {
             "{line}: {stderr}"
         );
     }
-    let (code, _, stderr) = run_in(dir.path(), &["check"]);
+    let (code, _, stderr) = run_at(dir.path(), &["check"]);
     assert_eq!(code, 2, "no model and no --all: {stderr}");
     assert!(stderr.contains("<MODEL>"), "{stderr}");
-    let (code, _, stderr) = run_in(dir.path(), &words("check chord --format xml"));
+    let (code, _, stderr) = run_at(dir.path(), &words("check chord --format xml"));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("junit"), "the formats are listed: {stderr}");
 }

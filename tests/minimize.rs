@@ -8,9 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
+
+mod common;
+use common::{json, run_at};
 
 /// The Stabilize bug of the original protocol at N=3 (the five events
 /// marked `*`: the committed shortest AtLeastOneRing counterexample),
@@ -58,25 +60,6 @@ fn shortest() -> PathBuf {
         .join("traces/chord/original_nodes3_succ-list2_AtLeastOneRing.itf.json")
 }
 
-/// Runs `overlay args…` in `dir`; (exit code, stdout, stderr).
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("overlay")
-        .expect("the overlay binary is built")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
-
 fn read_json(path: &Path) -> Value {
     json(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}")))
 }
@@ -85,7 +68,7 @@ fn read_json(path: &Path) -> Value {
 fn padded_trace() -> TempDir {
     let dir = TempDir::new().expect("a temporary folder");
     std::fs::write(dir.path().join("padded.txt"), PADDED).unwrap();
-    let (code, _, err) = run_in(
+    let (code, _, err) = run_at(
         dir.path(),
         &[
             "run",
@@ -106,7 +89,7 @@ fn padded_trace() -> TempDir {
 fn a_padded_counterexample_shrinks_to_the_shortest_and_replays() {
     let dir = padded_trace();
     let d = dir.path();
-    let (code, out, err) = run_in(
+    let (code, out, err) = run_at(
         d,
         &[
             "minimize",
@@ -132,7 +115,7 @@ fn a_padded_counterexample_shrinks_to_the_shortest_and_replays() {
     assert_eq!(meta["minimized-from"], "padded.itf.json");
     assert_eq!(meta["minimized-from-events"], "30");
 
-    let (code, out, err) = run_in(d, &["replay", "padded.min.itf.json"]);
+    let (code, out, err) = run_at(d, &["replay", "padded.min.itf.json"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("5 events replay"), "{out}");
     assert!(
@@ -146,7 +129,7 @@ fn a_padded_counterexample_shrinks_to_the_shortest_and_replays() {
     let words: Vec<&str> = command.split_whitespace().collect();
     assert_eq!(words[0], "overlay");
     std::fs::remove_file(&min).unwrap();
-    let (code, _, err) = run_in(d, &words[1..]);
+    let (code, _, err) = run_at(d, &words[1..]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(std::fs::read(&min).unwrap(), before);
 }
@@ -156,7 +139,7 @@ fn json_output_and_out() {
     let dir = padded_trace();
     let d = dir.path();
     std::fs::create_dir(d.join("sub")).unwrap();
-    let (code, out, err) = run_in(
+    let (code, out, err) = run_at(
         d,
         &[
             "minimize",
@@ -198,7 +181,7 @@ fn an_already_1_minimal_trace_stays_the_same() {
     let d = dir.path();
     std::fs::copy(shortest(), d.join("short.itf.json")).unwrap();
     // The property comes from the trace's #meta.
-    let (code, out, err) = run_in(d, &["minimize", "short.itf.json"]);
+    let (code, out, err) = run_at(d, &["minimize", "short.itf.json"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("removed 0 of 5 events (5 → 5); it was already 1-minimal"),
@@ -217,7 +200,7 @@ fn an_already_1_minimal_trace_stays_the_same() {
 fn assert_refused(dir: &Path, args: &[&str], code: i32, needles: &[&str]) {
     let mut all = vec!["minimize"];
     all.extend_from_slice(args);
-    let (got, out, err) = run_in(dir, &all);
+    let (got, out, err) = run_at(dir, &all);
     assert_eq!(got, code, "{args:?}: stdout {out} stderr {err}");
     assert!(out.is_empty(), "{args:?}: {out}");
     for n in needles {
@@ -325,11 +308,11 @@ fn bad_input_exits_2_and_a_trace_without_the_failure_exits_1() {
 #[test]
 fn help_names_the_algorithm_and_the_exit_codes() {
     let dir = TempDir::new().unwrap();
-    let (code, out, _) = run_in(dir.path(), &["minimize", "--help"]);
+    let (code, out, _) = run_at(dir.path(), &["minimize", "--help"]);
     assert_eq!(code, 0);
     for needle in ["ddmin", "1-minimal", "--property", "--out", "Exit codes: 0"] {
         assert!(out.contains(needle), "`{needle}` not in:\n{out}");
     }
-    let (_, out, _) = run_in(dir.path(), &["--help"]);
+    let (_, out, _) = run_at(dir.path(), &["--help"]);
     assert!(out.contains("minimize"), "{out}");
 }

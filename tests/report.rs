@@ -8,37 +8,14 @@
 //! Nothing is written into the repository: every check runs in a
 //! temporary folder.
 
-use std::path::Path;
-
-use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+use common::{run_at, words};
+
 // ---------------------------------------------------------------- helpers
-
-fn overlay() -> Command {
-    Command::cargo_bin("overlay").expect("the overlay binary is built")
-}
-
-/// Runs `overlay args…` in `dir` and returns (exit code, stdout, stderr).
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = overlay()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-/// A command line written as one string (no argument contains a blank).
-fn words(line: &'static str) -> Vec<&'static str> {
-    line.split_whitespace().collect()
-}
 
 /// Reads the page as XML; its `<!DOCTYPE html>` is a DTD to roxmltree.
 fn parse(html: &str) -> Document<'_> {
@@ -98,7 +75,7 @@ const RING2: &str = "check chord --variant correct -p nodes=4 -p succ-list=2 -p 
 #[test]
 fn the_report_has_every_property_with_verdicts_and_working_trace_links() {
     let dir = TempDir::new().unwrap();
-    let (code, stdout, stderr) = run_in(dir.path(), &words(RING2));
+    let (code, stdout, stderr) = run_at(dir.path(), &words(RING2));
     assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
     let json: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
@@ -170,7 +147,7 @@ fn the_report_has_every_property_with_verdicts_and_working_trace_links() {
 #[test]
 fn an_unfinished_check_without_traces_is_reported_unknown() {
     let dir = TempDir::new().unwrap();
-    let (code, stdout, stderr) = run_in(
+    let (code, stdout, stderr) = run_at(
         dir.path(),
         &words(
             "check chord --variant original -p nodes=4 --max-depth 6 --no-traces --report r.html",
@@ -202,7 +179,7 @@ fn an_unfinished_check_without_traces_is_reported_unknown() {
 fn an_unwritable_report_is_an_input_error() {
     let dir = TempDir::new().unwrap();
     std::fs::write(dir.path().join("file"), "").unwrap();
-    let (code, _, stderr) = run_in(
+    let (code, _, stderr) = run_at(
         dir.path(),
         &words("check chord --variant original -p nodes=2 --no-traces --report file/r.html"),
     );

@@ -12,9 +12,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use roxmltree::{Document, Node};
 use serde_json::Value;
+
+mod common;
+use common::{run, s, trace};
 
 /// The AtLeastOneRing counterexample at N=3: 5 events, violated first at
 /// step 5, with 14 properties in the `original` variant.
@@ -22,34 +24,12 @@ const AT_LEAST_ONE_RING: &str = "traces/chord/original_nodes3_succ-list2_AtLeast
 
 // ---------------------------------------------------------------- helpers
 
-fn trace(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// Runs `overlay args…`: (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("overlay")
-        .expect("the overlay binary is built")
-        .args(args)
-        .output()
-        .expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
 /// Runs `overlay args…` and expects exit 0 and a quiet stderr.
 fn ok(args: &[&str]) -> String {
     let (code, stdout, stderr) = run(args);
     assert_eq!(code, 0, "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.is_empty(), "{args:?}: {stderr}");
     stdout
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
 }
 
 /// Reads the page as XML; its `<!DOCTYPE html>` is a DTD to roxmltree.

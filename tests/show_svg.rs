@@ -5,36 +5,16 @@
 //!
 //! The pictures themselves are pinned in `models/tests/paint.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+mod common;
+use common::{run, s, trace};
 
 /// The AtLeastOneRing counterexample at N=3: 5 events, violated at step 5.
 const AT_LEAST_ONE_RING: &str = "traces/chord/original_nodes3_succ-list2_AtLeastOneRing.itf.json";
 const CORRECT_FAILURE: &str = "traces/chord/correct_example_failure.itf.json";
-
-fn trace(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// Runs `overlay args…`: (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("overlay")
-        .expect("the overlay binary is built")
-        .args(args)
-        .output()
-        .expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
 
 #[test]
 fn one_step_goes_to_stdout_deterministically() {

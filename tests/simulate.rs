@@ -4,26 +4,10 @@
 //! bad input (exit 2). Small rings only: performance is a benchmark in the
 //! README, never asserted here.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("overlay")
-        .expect("the overlay binary is built")
-        .args(args)
-        .output()
-        .expect("overlay runs");
-    (
-        out.status.code().expect("overlay exits with a code"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
-}
-
-/// A command line written as one string (no argument contains a blank).
-fn words(line: &'static str) -> Vec<&'static str> {
-    line.split_whitespace().collect()
-}
+mod common;
+use common::{run, words};
 
 /// Runs a simulation that must succeed, and parses its JSON.
 fn simulate_json(line: &'static str) -> Value {

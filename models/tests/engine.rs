@@ -362,30 +362,9 @@ macro_rules! toy_overlay {
 /// `models/tests/shortest.rs`'s counter: 0 to 12 by +1 or +3. Small
 /// (x < 3) first fails after one `+3`, where Stateright's BFS returns a
 /// longer path; NotTwelve after four `+3`.
-#[derive(Clone, Default)]
-struct Counter(Switch);
-
-impl Model for Counter {
-    type State = u8;
-    type Action = u8;
-    fn init_states(&self) -> Vec<u8> {
-        vec![0]
-    }
-    fn actions(&self, s: &u8, out: &mut Vec<u8>) {
-        out.extend([1, 3].into_iter().filter(|d| s + d <= 12));
-    }
-    fn next_state(&self, s: &u8, a: u8) -> Option<u8> {
-        Some(s + a)
-    }
-    fn properties(&self) -> Vec<Property<Self>> {
-        vec![
-            Property::always("Small", |_, s| *s < 3),
-            Property::always("NotTwelve", |_, s| *s != 12),
-        ]
-    }
-}
-
-toy_overlay!(Counter, "counter", ["Small", "NotTwelve"]);
+#[path = "common/counter.rs"]
+mod counter;
+use counter::Counter;
 
 #[test]
 fn shortest_on_the_counter_where_stateright_is_not() {
