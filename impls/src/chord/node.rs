@@ -449,9 +449,7 @@ impl Node {
                 self.lookup_verified(lookup, true, attempt, out)
             }
             (Wait::StoreAck { task }, Msg::Stored { .. }) => self.store_acked(task, out),
-            (Wait::Fetch { task }, Msg::Value { item, succ, .. }) => {
-                self.fetched(task, item, succ, out)
-            }
+            (Wait::Fetch { task }, Msg::Value { item, .. }) => self.fetched(task, item, out),
             _ => self.stats.unexpected += 1,
         }
     }

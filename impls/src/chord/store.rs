@@ -108,53 +108,62 @@ impl Node {
             return;
         };
         t.hops = hops;
-        match t.op.clone() {
-            Op::Put(_) => {
-                t.holders = succ.into_iter().take(self.cfg.succ_list).collect();
-                self.put_next(id, out);
-            }
-            Op::Get(_) => {
-                t.holders = succ.into_iter().take(self.cfg.succ_list).collect();
-                self.fetch_next(id, out);
-            }
-        }
+        t.holders = succ.into_iter().take(self.cfg.succ_list).collect();
+        self.next_holder(id, out);
     }
 
-    fn fetch_next(&mut self, id: u64, out: &mut Out) {
+    /// Asks the first copy holder left: a put stores at the owner or, if
+    /// it is silent (dead and not yet repaired), at the next holder, which
+    /// owns the key once the ring has dropped the dead node; a get reads
+    /// the owner's copy, then each replica's.
+    fn next_holder(&mut self, id: u64, out: &mut Out) {
         let t = self.tasks.get_mut(&id).expect("caller checked");
-        let Op::Get(key) = t.op.clone() else {
-            unreachable!("gets only")
-        };
         if t.holders.is_empty() {
             let t = self.tasks.remove(&id).expect("present");
-            return if t.answered {
-                self.finish(
-                    t.asker,
-                    Reply {
+            let hops = t.hops;
+            return match (&t.op, t.answered) {
+                (Op::Get(_), true) => {
+                    let reply = Reply {
                         found: false,
                         value: None,
                         owner: None,
-                        hops: t.hops,
+                        hops,
                         error: None,
-                    },
-                    out,
-                )
-            } else {
-                let hops = t.hops;
-                self.task_failed(t, hops, "no copy holder answered".into(), out)
+                    };
+                    self.finish(t.asker, reply, out)
+                }
+                (Op::Get(_), false) => {
+                    self.task_failed(t, hops, "no copy holder answered".into(), out)
+                }
+                (Op::Put(_), _) => {
+                    self.task_failed(t, hops, "no copy holder acknowledged".into(), out)
+                }
             };
         }
         let holder = t.holders.remove(0);
         t.asked = Some(holder);
-        self.request(
-            holder.addr,
-            Wait::Fetch { task: id },
-            |req| Msg::Fetch { req, key },
-            out,
-        );
+        match t.op.clone() {
+            Op::Get(key) => self.request(
+                holder.addr,
+                Wait::Fetch { task: id },
+                |req| Msg::Fetch { req, key },
+                out,
+            ),
+            Op::Put(item) => self.request(
+                holder.addr,
+                Wait::StoreAck { task: id },
+                |req| Msg::Store {
+                    req,
+                    items: vec![item],
+                    replicate: true,
+                    ack: true,
+                },
+                out,
+            ),
+        }
     }
 
-    pub(super) fn fetched(&mut self, id: u64, item: Option<Item>, _succ: Vec<Peer>, out: &mut Out) {
+    pub(super) fn fetched(&mut self, id: u64, item: Option<Item>, out: &mut Out) {
         let Some(t) = self.tasks.get_mut(&id) else {
             return;
         };
@@ -171,42 +180,14 @@ impl Node {
                 };
                 self.finish(t.asker, reply, out);
             }
-            None => self.fetch_next(id, out),
+            None => self.next_holder(id, out),
         }
     }
 
     pub(super) fn fetched_nothing(&mut self, id: u64, out: &mut Out) {
         if self.tasks.contains_key(&id) {
-            self.fetch_next(id, out);
+            self.next_holder(id, out);
         }
-    }
-
-    /// Stores at the first holder left: the owner, or, if it is silent
-    /// (dead and not yet repaired), the next copy holder, which owns the
-    /// key once the ring has dropped the dead node.
-    fn put_next(&mut self, id: u64, out: &mut Out) {
-        let t = self.tasks.get_mut(&id).expect("caller checked");
-        let Op::Put(item) = t.op.clone() else {
-            unreachable!("puts only")
-        };
-        if t.holders.is_empty() {
-            let t = self.tasks.remove(&id).expect("present");
-            let hops = t.hops;
-            return self.task_failed(t, hops, "no copy holder acknowledged".into(), out);
-        }
-        let holder = t.holders.remove(0);
-        t.asked = Some(holder);
-        self.request(
-            holder.addr,
-            Wait::StoreAck { task: id },
-            |req| Msg::Store {
-                req,
-                items: vec![item],
-                replicate: true,
-                ack: true,
-            },
-            out,
-        );
     }
 
     pub(super) fn store_acked(&mut self, id: u64, out: &mut Out) {
@@ -224,7 +205,7 @@ impl Node {
 
     pub(super) fn store_timeout(&mut self, id: u64, out: &mut Out) {
         if self.tasks.contains_key(&id) {
-            self.put_next(id, out);
+            self.next_holder(id, out);
         }
     }
 
@@ -288,11 +269,7 @@ impl Node {
             .items
             .get(&super::id::Id::hash(key.as_bytes()))
             .cloned();
-        let m = Msg::Value {
-            req,
-            item,
-            succ: self.succ.clone(),
-        };
+        let m = Msg::Value { req, item };
         self.send(from, m, out);
     }
 

@@ -108,12 +108,11 @@ pub enum Msg {
         req: u64,
         key: String,
     },
-    /// Answer to `Fetch`, with the owner's successor list so that the
-    /// reader can try replicas.
+    /// Answer to `Fetch`: the copy, if this node holds one (the reader
+    /// knows the other holders from its lookup).
     Value {
         req: u64,
         item: Option<Item>,
-        succ: Vec<Peer>,
     },
     /// A client (not a ring member) asks a node to put or get for it.
     ClientPut {
@@ -152,10 +151,9 @@ pub enum Msg {
 impl Msg {
     fn lists(&self) -> impl Iterator<Item = usize> + '_ {
         let v: Vec<usize> = match self {
-            Msg::State { succ, .. }
-            | Msg::Found { succ, .. }
-            | Msg::Value { succ, .. }
-            | Msg::Inspected { succ, .. } => vec![succ.len()],
+            Msg::State { succ, .. } | Msg::Found { succ, .. } | Msg::Inspected { succ, .. } => {
+                vec![succ.len()]
+            }
             Msg::Closer { next, succ, .. } => vec![next.len(), succ.len()],
             _ => vec![],
         };
