@@ -127,22 +127,6 @@ mod tests {
     use stateright::Model;
     use std::collections::BTreeSet;
 
-    /// Every state reachable within `limit` visits, by depth-first search.
-    fn reachable(m: &ChordModel, limit: usize) -> BTreeSet<State> {
-        let mut seen = BTreeSet::new();
-        let mut todo = m.init_states();
-        let mut acts = Vec::new();
-        while let Some(s) = todo.pop() {
-            if seen.len() >= limit || !seen.insert(s.clone()) {
-                continue;
-            }
-            acts.clear();
-            m.actions(&s, &mut acts);
-            todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
-        }
-        seen
-    }
-
     #[test]
     fn encoding_round_trips_and_is_injective() {
         for (variant, params, max_bytes) in [
@@ -160,7 +144,7 @@ mod tests {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             let m = build(variant, &params).unwrap();
-            let states = reachable(&m, 5000);
+            let states = crate::chord::reachable(&m, 5000);
             let mut codes = BTreeSet::new();
             let mut longest = 0;
             for s in &states {

@@ -624,3 +624,21 @@ fn subsets(n: usize, k: usize) -> Vec<Vec<Node>> {
     go(0, n, k, &mut cur, &mut out);
     out
 }
+
+/// Every state reachable within `limit` visits, by depth-first search
+/// (unit tests of the state's encodings and symmetry walk these).
+#[cfg(test)]
+pub(crate) fn reachable(m: &ChordModel, limit: usize) -> std::collections::BTreeSet<State> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = m.init_states();
+    let mut acts = Vec::new();
+    while let Some(s) = todo.pop() {
+        if seen.len() >= limit || !seen.insert(s.clone()) {
+            continue;
+        }
+        acts.clear();
+        m.actions(&s, &mut acts);
+        todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
+    }
+    seen
+}

@@ -42,30 +42,15 @@ pub fn canonical(s: &State) -> State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chord::overlay::build;
     use crate::chord::properties as p;
-    use crate::chord::{overlay::build, ChordModel};
     use stateright::Model;
-
-    fn all_reachable(m: &ChordModel, limit: usize) -> Vec<State> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut todo = m.init_states();
-        let mut acts = Vec::new();
-        while let Some(s) = todo.pop() {
-            if seen.len() >= limit || !seen.insert(s.clone()) {
-                continue;
-            }
-            acts.clear();
-            m.actions(&s, &mut acts);
-            todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
-        }
-        seen.into_iter().collect()
-    }
 
     #[test]
     fn rotation_commutes_with_events_and_keeps_verdicts() {
         for (variant, nodes) in [("original", "4"), ("correct", "5")] {
             let m = build(variant, &vec![("nodes".into(), nodes.into())]).unwrap();
-            for s in all_reachable(&m, 3000) {
+            for s in crate::chord::reachable(&m, 3000) {
                 let t = rotate(&s, 1);
                 assert_eq!(rotate(&t, s.nodes.len() - 1), s);
                 let mut a1 = Vec::new();
