@@ -37,7 +37,7 @@ use overlay_impls::chord::{Config, Event, Id, Mutation, Node, Peer, Status as Im
 use overlay_impls::runtime::sim::{sim_addr, Net, Sim};
 use overlay_models::chord::ring::name;
 use overlay_models::chord::state::{NodeState, Status};
-use overlay_models::chord::{Action, ChordModel, State, Variant};
+use overlay_models::chord::{Action, ChordModel, PerNode, State, SuccList, Variant};
 use stateright::Model;
 
 /// The concrete nodes of a run, ranked: `peers[i]` is `n{i}`.
@@ -76,7 +76,7 @@ impl Universe {
         node: impl Fn(u8) -> Option<&'a Node>,
     ) -> Result<State, String> {
         let count = self.peers.len();
-        let mut nodes = vec![NodeState::default(); count];
+        let mut nodes: PerNode<NodeState> = (0..count).map(|_| NodeState::default()).collect();
         for i in 0..count as u8 {
             let Some(n) = node(i).filter(|n| n.is_member()) else {
                 continue;
@@ -92,6 +92,10 @@ impl Universe {
                 .iter()
                 .map(|p| self.rank(p.id))
                 .collect::<Result<Vec<u8>, String>>()
+                .and_then(|l| {
+                    SuccList::try_from(&l[..])
+                        .map_err(|_| format!("{} entries, more than the model holds", l.len()))
+                })
                 .map_err(|e| format!("{}'s successor list: {e}", name(i)))?;
             let Some(&last) = succ.last() else {
                 return Err(format!(
@@ -115,7 +119,7 @@ impl Universe {
         }
         Ok(State {
             nodes,
-            notify: Vec::new(),
+            notify: PerNode::new(),
         })
     }
 }
@@ -502,7 +506,7 @@ pub fn observe(
     eager: bool,
 ) -> Result<Observed, String> {
     let inits = model.init_states();
-    let init = inits[init % inits.len()].clone();
+    let init = inits[init % inits.len()];
     let cfg = Config {
         mutation,
         eager,
@@ -596,7 +600,7 @@ pub fn observe(
 /// Whether `to` is reachable from `from` in 1..=`most` model steps
 /// (repair steps only, unless `churn`: then one join or fail).
 fn reachable(model: &ChordModel, from: &State, to: &State, most: usize, churn: bool) -> bool {
-    let mut level = vec![from.clone()];
+    let mut level = vec![*from];
     for _ in 0..most {
         let mut next: Vec<State> = Vec::new();
         for s in &level {

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use overlay_models::chord::properties::{self as p, Mutation};
-use overlay_models::chord::state::{NodeState, State};
+use overlay_models::chord::state::{NodeState, PerNode, State};
 use overlay_models::chord::ChordModel;
 
 mod common;
@@ -88,18 +88,18 @@ fn correct_progress_theorems_fail_under_mutation() {
 /// reach no ring member.
 #[test]
 fn a_network_without_a_ring_breaks_principals_and_appendages() {
-    let node = |succ: Vec<u8>, prdc| NodeState {
-        succ,
+    let node = |succ: &[u8], prdc| NodeState {
+        succ: succ.iter().copied().collect(),
         prdc,
         status: None,
     };
     let s = State {
-        nodes: vec![
-            node(vec![1], Some(1)),
-            node(vec![2], Some(0)),
+        nodes: PerNode::from_iter([
+            node(&[1], Some(1)),
+            node(&[2], Some(0)),
             NodeState::default(),
-        ],
-        notify: Vec::new(),
+        ]),
+        notify: PerNode::new(),
     };
     assert_eq!(p::principals(&s), vec![0, 1]);
     assert!(!p::principals_are_ring_members(&s));

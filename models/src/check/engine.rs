@@ -512,11 +512,17 @@ impl<M: OverlayModel> Engine<'_, M> {
         };
         let mut actions = Vec::new();
         let mut scratch = Vec::new();
+        // One parent's successors: fingerprint, encoding's end, action.
+        let mut pending: Vec<Cand> = Vec::new();
+        let mut pending_states: Vec<M::State> = Vec::new();
         for i in lo..hi {
             let s = block.state(i, self.codec);
             actions.clear();
             m.actions(&s, &mut actions);
             let mut generated = 0u32;
+            // First every successor, fingerprinted and prefetched …
+            let base = part.bytes.len();
+            pending.clear();
             for (index, a) in actions.drain(..).enumerate() {
                 let Some(t) = m.next_state(&s, a) else {
                     continue;
@@ -534,22 +540,40 @@ impl<M: OverlayModel> Engine<'_, M> {
                     }
                     None => fingerprint_hash(&t, &mut scratch),
                 };
-                let old = self.seen.contains(fp);
-                if old || !keep {
-                    part.bytes.truncate(at);
-                }
-                if old {
-                    continue;
-                }
-                part.cands.push(Cand {
+                self.seen.prefetch(fp);
+                pending.push(Cand {
                     fp,
                     end: part.bytes.len() as u32,
                     action,
                 });
                 if keep && self.codec.is_none() {
-                    part.states.push(t);
+                    pending_states.push(t);
                 }
             }
+            // … then looked up, keeping the new ones' encodings in order.
+            let mut write = base;
+            let mut begin = base;
+            let mut states = pending_states.drain(..);
+            for cand in &pending {
+                let end = cand.end as usize;
+                // States are kept only without a codec (else encodings).
+                let t = states.next();
+                if !self.seen.contains(cand.fp) {
+                    if keep {
+                        part.bytes.copy_within(begin..end, write);
+                        write += end - begin;
+                    }
+                    part.cands.push(Cand {
+                        fp: cand.fp,
+                        end: write as u32,
+                        action: cand.action,
+                    });
+                    part.states.extend(t);
+                }
+                begin = end;
+            }
+            drop(states);
+            part.bytes.truncate(write);
             part.parents.push((generated, part.cands.len() as u32));
         }
         part
@@ -573,6 +597,9 @@ impl<M: OverlayModel> Engine<'_, M> {
             for &(succs, end) in &part.parents {
                 self.transitions += succs as usize;
                 for (i, cand) in part.cands.iter().enumerate().take(end as usize).skip(c) {
+                    if let Some(ahead) = part.cands.get(i + PREFETCH_AHEAD) {
+                        self.seen.prefetch(ahead.fp);
+                    }
                     if !self.seen.insert(cand.fp) {
                         continue;
                     }
@@ -773,6 +800,9 @@ pub struct FpSet {
 
 const SHARDS: usize = 256;
 
+/// How many fingerprints ahead the merge prefetches their slots.
+const PREFETCH_AHEAD: usize = 8;
+
 impl Default for FpSet {
     fn default() -> Self {
         FpSet::new()
@@ -803,6 +833,29 @@ impl FpSet {
 
     fn shard(&self, fp: u64) -> usize {
         usize::from(self.route[(fp >> 48) as usize])
+    }
+
+    /// Asks the processor to fetch `fp`'s home slot into the cache: the
+    /// engine announces a parent's successors before it looks them up, so
+    /// that the table's cache misses (the largest cost of a search once
+    /// successors are cheap) overlap instead of queueing.
+    #[inline]
+    pub fn prefetch(&self, fp: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let fp = fp.max(1);
+            let slots = &self.shards[self.shard(fp)];
+            let home = slots.as_ptr().wrapping_add(fp as usize & (slots.len() - 1));
+            // SAFETY: a prefetch is only a hint: it reads nothing the
+            // program sees and never faults; `home` points into `slots`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    home.cast::<i8>(),
+                )
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = fp;
     }
 
     pub fn contains(&self, fp: u64) -> bool {

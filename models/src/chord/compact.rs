@@ -1,17 +1,17 @@
 //! Chord states bit-packed for the compact engine
 //! ([`crate::check::engine`]).
 //!
-//! With N ≤ 16 identities an identity takes ⌈log2 N⌉ bits and an optional
+//! With N ≤ 8 identities an identity takes ⌈log2 N⌉ bits and an optional
 //! one ⌈log2 (N+1)⌉ (0 = none, i+1 = n_i). Per node, in identity order:
 //! the successor-list length (⌈log2 (r+1)⌉ bits), the entries, the
 //! predecessor and, in `correct`, the status (2 bits, then the node it
 //! saves). The original variants then give each node's pending
 //! notification. Nothing else varies between states of one model, so the
 //! encoding is injective; at N=4 an `original` state takes at most 6 bytes
-//! (about 350 as a `State` with its heap), at N=6, r=3 a `correct` one at
-//! most 15.
+//! (132 as a `State`, whose lists are inline), at N=6, r=3 a `correct` one
+//! at most 15.
 
-use super::state::{NodeState, State, Status};
+use super::state::{NodeState, PerNode, State, Status};
 use super::{ChordModel, Node, Variant};
 use crate::check::compact::{bits_for, BitReader, BitWriter, Compact};
 
@@ -114,7 +114,7 @@ impl Compact<State> for ChordModel {
         let notify = if l.notify {
             (0..l.nodes).map(|_| get_opt(&mut r, l.opt)).collect()
         } else {
-            Vec::new()
+            PerNode::new()
         };
         State { nodes, notify }
     }
@@ -160,12 +160,22 @@ mod tests {
     }
 
     #[test]
-    fn sixteen_nodes_fit() {
-        let m = build("correct", &vec![("nodes".into(), "16".into())]).unwrap();
+    fn the_largest_scope_fits() {
+        let nodes = crate::chord::ring::MAX_NODES.to_string();
+        let m = build("correct", &vec![("nodes".into(), nodes)]).unwrap();
         for s in m.init_states().iter().take(50) {
             let mut out = Vec::new();
             m.encode(s, &mut out);
             assert_eq!(&m.decode(&out), s);
         }
+    }
+
+    #[test]
+    fn a_scope_beyond_the_inline_lists_is_refused() {
+        let nodes = (crate::chord::ring::MAX_NODES + 1).to_string();
+        let err = build("correct", &vec![("nodes".into(), nodes)])
+            .err()
+            .unwrap();
+        assert!(err.contains("nodes must be between 1 and 8"), "{err}");
     }
 }

@@ -4,7 +4,7 @@
 use super::action::Action;
 use super::properties::principals;
 use super::ring::{between, name, Node};
-use super::state::{State, Status};
+use super::state::{NodeState, PerNode, State, Status, SuccList};
 
 /// Why `a` cannot happen in `s`, or `Ok` when it can. `r` is the list
 /// length; `guard` is the principal-failure precondition (on in the
@@ -103,8 +103,8 @@ fn describe(st: Status) -> String {
 }
 
 /// `x` followed by x's successor list, cut to `r`.
-fn adopt(s: &State, x: Node, r: usize) -> Vec<Node> {
-    let mut list = Vec::with_capacity(r);
+fn adopt(s: &State, x: Node, r: usize) -> SuccList {
+    let mut list = SuccList::new();
     list.push(x);
     list.extend(s.node(x).succ.iter().copied().take(r - 1));
     list
@@ -120,13 +120,12 @@ fn tell_rectify(s: &mut State, target: Node, from: Node) {
 }
 
 /// Applies an enabled event.
-pub fn apply(s: &State, r: usize, a: Action) -> State {
-    let mut s = s.clone();
+pub fn apply(s: &mut State, r: usize, a: Action) {
     let count = s.nodes.len() as Node;
     match a {
         Action::Fail(f) => *s.node_mut(f) = Default::default(),
         Action::Join { j, via: m } => {
-            let list = s.node(m).succ.clone();
+            let list = s.node(m).succ;
             let js = s.node_mut(j);
             js.succ = list;
             js.prdc = Some(m);
@@ -137,18 +136,18 @@ pub fn apply(s: &State, r: usize, a: Action) -> State {
             if !s.is_member(s1) {
                 let old = &s.node(t).succ;
                 let pad = (old[r - 1] + 1) % count;
-                let mut list: Vec<Node> = old[1..].to_vec();
+                let mut list: SuccList = old[1..].iter().copied().collect();
                 list.push(pad);
                 let first = list[0];
                 s.node_mut(t).succ = list;
-                tell_rectify(&mut s, first, t);
+                tell_rectify(s, first, t);
             } else {
-                s.node_mut(t).succ = adopt(&s, s1, r);
+                s.node_mut(t).succ = adopt(s, s1, r);
                 let p = s.node(s1).prdc.expect("members of `correct` have a prdc");
                 if between(t, p, s1) {
                     s.node_mut(t).status = Some(Status::Stabilizing(p));
                 } else {
-                    tell_rectify(&mut s, s1, t);
+                    tell_rectify(s, s1, t);
                 }
             }
         }
@@ -158,11 +157,11 @@ pub fn apply(s: &State, r: usize, a: Action) -> State {
             };
             s.node_mut(t).status = None;
             if s.is_member(p) {
-                s.node_mut(t).succ = adopt(&s, p, r);
-                tell_rectify(&mut s, p, t);
+                s.node_mut(t).succ = adopt(s, p, r);
+                tell_rectify(s, p, t);
             } else {
                 let s1 = s.node(t).succ[0];
-                tell_rectify(&mut s, s1, t);
+                tell_rectify(s, s1, t);
             }
         }
         Action::Rectify(rn) => {
@@ -181,7 +180,6 @@ pub fn apply(s: &State, r: usize, a: Action) -> State {
             unreachable!("checked by `check`")
         }
     }
-    s
 }
 
 /// Every event that might be enabled, in a fixed order.
@@ -207,14 +205,14 @@ pub fn candidates(s: &State, out: &mut Vec<Action>) {
 /// next r members, each prdc the previous member.
 pub fn ideal_ring(count: usize, members: &[Node], r: usize) -> State {
     let k = members.len();
-    let mut nodes = vec![Default::default(); count];
+    let mut nodes: PerNode<NodeState> = (0..count).map(|_| NodeState::default()).collect();
     for (i, &m) in members.iter().enumerate() {
-        let ns: &mut super::state::NodeState = &mut nodes[m as usize];
+        let ns = &mut nodes[m as usize];
         ns.succ = (1..=r).map(|d| members[(i + d) % k]).collect();
         ns.prdc = Some(members[(i + k - 1) % k]);
     }
     State {
         nodes,
-        notify: Vec::new(),
+        notify: PerNode::new(),
     }
 }

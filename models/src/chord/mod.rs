@@ -109,7 +109,7 @@ use stateright::{Model, Property};
 
 pub use action::{Action, Pattern};
 pub use ring::Node;
-pub use state::State;
+pub use state::{NodeState, PerNode, State, SuccList};
 
 use crate::check::liveness::{Fair, Liveness, LivenessModel};
 use crate::check::{Expect, PropertyInfo, Switch};
@@ -285,6 +285,13 @@ impl ChordModel {
 
     /// Applies `a`, which must be enabled.
     pub fn apply(&self, s: &State, a: Action) -> State {
+        let mut t = *s;
+        self.apply_in_place(&mut t, a);
+        t
+    }
+
+    /// [`ChordModel::apply`] on `s` itself (one copy fewer per successor).
+    pub fn apply_in_place(&self, s: &mut State, a: Action) {
         match self.cfg.variant {
             Variant::Correct => correct::apply(s, self.r(), a),
             _ => original::apply(s, self.fixed(), a),
@@ -303,11 +310,27 @@ impl ChordModel {
     pub fn enabled(&self, s: &State, repair_only: bool, out: &mut Vec<Action>) {
         let start = out.len();
         self.candidates_into(s, out);
-        let mut i = 0;
-        out.retain(|&a| {
-            i += 1;
-            i <= start || ((!repair_only || a.is_repair()) && self.check_action(s, a).is_ok())
-        });
+        // Filtered in place. This runs for every state the checker
+        // expands, so two shortcuts: candidates name only the model's
+        // nodes (no range check), and a join needs a non-member joining
+        // through a member (both variants' first test; most joins fail it).
+        let mut kept = start;
+        for k in start..out.len() {
+            let a = out[k];
+            let ok = match a {
+                _ if repair_only && !a.is_repair() => false,
+                Action::Join { j, via } if s.is_member(j) || !s.is_member(via) => false,
+                _ => match self.cfg.variant {
+                    Variant::Correct => correct::check(s, self.r(), self.cfg.guard, a).is_ok(),
+                    _ => original::check(s, self.fixed(), a).is_ok(),
+                },
+            };
+            if ok {
+                out[kept] = a;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
     }
 
     pub(crate) fn halt_flag(&self) -> &Switch {
@@ -513,10 +536,10 @@ impl ChordModel {
                 .collect(),
             _ => {
                 let mut s = State {
-                    nodes: vec![Default::default(); n],
-                    notify: vec![None; n],
+                    nodes: (0..n).map(|_| NodeState::default()).collect(),
+                    notify: (0..n).map(|_| None).collect(),
                 };
-                s.nodes[0].succ = vec![0];
+                s.nodes[0].succ = SuccList::from_iter([0]);
                 vec![s]
             }
         }
@@ -543,7 +566,12 @@ impl Model for ChordModel {
     }
 
     fn next_state(&self, s: &State, a: Action) -> Option<State> {
-        Some(self.reduce(self.apply(s, a)))
+        let mut t = *s;
+        self.apply_in_place(&mut t, a);
+        if self.symmetric.is_on() {
+            t = symmetry::canonical(&t);
+        }
+        Some(t)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -5,7 +5,7 @@
 
 use super::action::Action;
 use super::ring::{between, name, Node};
-use super::state::State;
+use super::state::{State, SuccList};
 
 /// Why `a` cannot happen in `s`, or `Ok` when it can.
 pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
@@ -140,12 +140,11 @@ pub fn check(s: &State, fixed: bool, a: Action) -> Result<(), String> {
 }
 
 /// Applies an enabled event.
-pub fn apply(s: &State, fixed: bool, a: Action) -> State {
-    let mut s = s.clone();
+pub fn apply(s: &mut State, fixed: bool, a: Action) {
     match a {
         Action::Join { j, via: m } => {
             let ms = s.node(m).succ[0];
-            s.node_mut(j).succ = vec![ms];
+            s.node_mut(j).succ = SuccList::from_iter([ms]);
         }
         Action::Stabilize(n) => {
             let succ = s.node(n).succ[0];
@@ -169,7 +168,7 @@ pub fn apply(s: &State, fixed: bool, a: Action) -> State {
         Action::Flush(n) => s.node_mut(n).prdc = None,
         Action::Update(n) => {
             let s2 = s.node(n).succ[1];
-            s.node_mut(n).succ = vec![s2];
+            s.node_mut(n).succ = SuccList::from_iter([s2]);
         }
         Action::Reconcile(n) => {
             let new2 = s.node(s.node(n).succ[0]).succ[0];
@@ -179,7 +178,6 @@ pub fn apply(s: &State, fixed: bool, a: Action) -> State {
         }
         Action::StabilizePred(_) | Action::Rectify(_) => unreachable!("checked by `check`"),
     }
-    s
 }
 
 /// Every event that might be enabled, in a fixed order (the checker's paths

@@ -55,7 +55,7 @@ impl Memo {
         // Breadth-first over repair steps; parent links to mark the path.
         let mut parent: HashMap<u64, u64> = HashMap::new();
         parent.insert(start, start);
-        let mut queue = VecDeque::from([(s.clone(), start)]);
+        let mut queue = VecDeque::from([(*s, start)]);
         let mut actions = Vec::new();
         while let Some((x, fx)) = queue.pop_front() {
             let known = if fx == start { None } else { self.get(fx) };

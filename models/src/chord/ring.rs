@@ -5,9 +5,10 @@ use std::fmt;
 /// A node identity `n{i}`; the index is also its position on the ring.
 pub type Node = u8;
 
-/// Largest number of identities a model may have (keeps `Node` a byte and
-/// scopes honest: beyond this no exhaustive check finishes anyway).
-pub const MAX_NODES: usize = 16;
+/// Largest number of identities a model may have. States hold their lists
+/// inline, so this sizes every state (about 130 bytes at 8); no exhaustive
+/// check finishes beyond N = 6 anyway.
+pub const MAX_NODES: usize = 8;
 
 /// `between(a, b, c)`: b lies strictly inside the clockwise interval from a
 /// to c. When a = c every b ≠ a is between (the whole ring but a).

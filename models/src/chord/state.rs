@@ -7,7 +7,17 @@
 
 use std::fmt;
 
-use super::ring::{Name, Node};
+use tinyvec::ArrayVec;
+
+use super::ring::{Name, Node, MAX_NODES};
+
+/// A successor list, inline and `Copy`: the checker copies a state for
+/// every successor it generates, and with a heap list per node,
+/// allocation was the largest single cost of a search.
+pub type SuccList = ArrayVec<[Node; MAX_NODES]>;
+
+/// One entry per identity, inline for the same reason.
+pub type PerNode<T> = ArrayVec<[T; MAX_NODES]>;
 
 /// What a `correct` node is in the middle of (Zave, TSE 2017, §V).
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
@@ -19,10 +29,10 @@ pub enum Status {
 }
 
 /// One node's ring-maintenance state.
-#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NodeState {
     /// Successor list; empty iff the node is not a member.
-    pub succ: Vec<Node>,
+    pub succ: SuccList,
     /// Predecessor pointer.
     pub prdc: Option<Node>,
     /// Operation in progress (`correct` only).
@@ -44,14 +54,14 @@ impl NodeState {
 }
 
 /// The whole network.
-#[derive(Clone, Hash, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Hash, PartialEq, Eq, PartialOrd, Ord)]
 pub struct State {
     /// Indexed by identity: `nodes[i]` is `n{i}`.
-    pub nodes: Vec<NodeState>,
+    pub nodes: PerNode<NodeState>,
     /// Original protocol only: `notify[p] = Some(n)` when p's notification
     /// to n is in flight. At most one per sender (see the module essay).
     /// Empty for `correct`.
-    pub notify: Vec<Option<Node>>,
+    pub notify: PerNode<Option<Node>>,
 }
 
 impl State {

@@ -8,13 +8,13 @@
 //! from the initial class are exactly the classes of reachable states.
 
 use super::ring::Node;
-use super::state::{NodeState, State, Status};
+use super::state::{NodeState, PerNode, State, Status};
 
 /// `s` with every identity i renamed to (i + k) mod N.
 pub fn rotate(s: &State, k: usize) -> State {
     let n = s.nodes.len();
     let r = |x: Node| ((x as usize + k) % n) as Node;
-    let mut nodes = vec![NodeState::default(); n];
+    let mut nodes: PerNode<NodeState> = (0..n).map(|_| NodeState::default()).collect();
     for (i, ns) in s.nodes.iter().enumerate() {
         nodes[(i + k) % n] = NodeState {
             succ: ns.succ.iter().map(|&x| r(x)).collect(),
@@ -25,7 +25,7 @@ pub fn rotate(s: &State, k: usize) -> State {
             }),
         };
     }
-    let mut notify = vec![None; s.notify.len()];
+    let mut notify: PerNode<Option<Node>> = s.notify.iter().map(|_| None).collect();
     for (i, to) in s.notify.iter().enumerate() {
         notify[(i + k) % n] = to.map(r);
     }
@@ -36,7 +36,7 @@ pub fn rotate(s: &State, k: usize) -> State {
 pub fn canonical(s: &State) -> State {
     (1..s.nodes.len())
         .map(|k| rotate(s, k))
-        .fold(s.clone(), |best, x| best.min(x))
+        .fold(*s, |best, x| best.min(x))
 }
 
 #[cfg(test)]
