@@ -316,7 +316,10 @@ fn plans(args: &BenchArgs) -> Result<Vec<Plan>, Failure> {
     let mut known = Vec::new();
     for entry in &entries {
         for scope in entry.bench {
-            known.push(format!("{} {}", entry.name, scope.variant));
+            let name = format!("{} {}", entry.name, scope.variant);
+            if !known.contains(&name) {
+                known.push(name);
+            }
             if (scope.large && !args.large)
                 || args.variant.as_ref().is_some_and(|v| v != scope.variant)
             {
@@ -353,7 +356,6 @@ fn plans(args: &BenchArgs) -> Result<Vec<Plan>, Failure> {
         }
     }
     if plans.is_empty() {
-        known.dedup();
         let hint = if args.large {
             ""
         } else {
@@ -677,6 +679,13 @@ fn table(headers: &[(&str, Align)], rows: &[Vec<String>], markdown: bool) -> Str
 fn render_all(rows: &[Row], threads: u32, markdown: bool) -> String {
     let mut out = runs_table(rows, threads, markdown);
     out.push('\n');
+    if !rows
+        .iter()
+        .any(|r| r.result.as_ref().is_ok_and(|m| m.shortest))
+    {
+        out.push_str("No shortest counterexamples: no bfs or bfs-compact run reported.\n");
+        return out;
+    }
     if markdown {
         out.push_str("Counterexample length per property, in events (shortest: from bfs and bfs-compact):\n\n");
     } else {

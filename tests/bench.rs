@@ -250,6 +250,27 @@ fn markdown_and_repeats() {
 }
 
 #[test]
+fn strategies_without_shortest_paths_say_so() {
+    let (code, stdout, stderr) = run(&words("bench --variant correct --strategy dfs"));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    // Two scopes, dfs only (it takes no --symmetry), both complete.
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(
+        lines[1].contains(" dfs ") && lines[1].contains("2,577"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains(" dfs ") && lines[2].contains("17,851"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[4],
+        "No shortest counterexamples: no bfs or bfs-compact run reported."
+    );
+}
+
+#[test]
 fn bad_flags_exit_2_naming_the_value() {
     for (args, says) in [
         ("bench --strategy nope", "nope"),
@@ -262,7 +283,10 @@ fn bad_flags_exit_2_naming_the_value() {
         ("bench --max-memory 0", "--max-memory"),
         ("bench --format xml", "xml"),
         ("bench --model nope", "no model `nope`"),
-        ("bench --variant nope", "no bench scope matches"),
+        (
+            "bench --variant nope",
+            "no bench scope matches (scopes: chord original, chord original-fixed, chord correct; --large adds more)",
+        ),
         ("bench --model chord --bogus", "--bogus"),
         ("check chord --performance", "--performance"),
     ] {
