@@ -35,6 +35,9 @@ pub struct CheckedRun {
     pub outcome: CheckOutcome<Trace>,
     /// Per property, in order: the trace file written, if any.
     pub traces: Vec<Option<PathBuf>>,
+    /// Bytes of the engine's visited-state tables at the end of the main
+    /// search, when the strategy reports them (`bfs-compact`).
+    pub engine_bytes: Option<usize>,
 }
 
 impl CheckedRun {
@@ -108,6 +111,11 @@ pub fn check(args: &CheckArgs) -> Outcome {
         let run = run_job(args, job)?;
         match args.format {
             CheckFormat::Text => print_text(&run),
+            CheckFormat::Json if args.performance => {
+                let mut doc = to_json(&run);
+                doc["performance"] = crate::bench_cmd::performance(&run);
+                println!("{doc}");
+            }
             CheckFormat::Json => println!("{}", to_json(&run)),
             CheckFormat::Junit => {}
         }
@@ -198,8 +206,16 @@ fn profile_runner(
 fn run_job(args: &CheckArgs, job: Job) -> Result<CheckedRun, Failure> {
     let r = job.runner.as_ref();
     let line = progress::Line::new(&format!("{} {}", r.model_name(), r.variant_name()));
-    let mut out = r.check(&job.opts, &mut |p| line.update(p));
+    // (unique states, table bytes) of the samples that report tables.
+    let mut tables = Vec::new();
+    let mut out = r.check(&job.opts, &mut |p| {
+        line.update(p);
+        if p.table_bytes > 0 {
+            tables.push((p.unique_states, p.table_bytes));
+        }
+    });
     line.finish();
+    let engine_bytes = crate::bench_cmd::main_search_tables(&tables, out.unique_states);
     eprintln!(
         "{} {}: checked in {:.1}s",
         r.model_name(),
@@ -221,6 +237,7 @@ fn run_job(args: &CheckArgs, job: Job) -> Result<CheckedRun, Failure> {
         max_depth: job.opts.max_depth,
         outcome: out,
         traces,
+        engine_bytes,
     })
 }
 
@@ -254,6 +271,11 @@ fn command(r: &dyn Runner, opts: &CheckOptions) -> String {
 }
 
 fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
+    if args.performance && args.format != CheckFormat::Json {
+        return Err(input_error(
+            "--performance adds a member to --format json output",
+        ));
+    }
     if args.threads == 0 {
         return Err(input_error("--threads must be at least 1"));
     }

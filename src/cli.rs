@@ -51,6 +51,10 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Run real nodes over UDP, or act as a client of a running ring.
     Node(NodeArgs),
+    /// Check fixed scopes of every model with every strategy, each run in a
+    /// child process, and print states, time, states/s, bytes/state and
+    /// peak memory as a table or JSON.
+    Bench(crate::bench_cmd::BenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -138,6 +142,11 @@ pub struct CheckArgs {
     /// ITF trace with its `loop` index. Takes --max-states and --timeout.
     #[arg(long, conflicts_with_all = ["all", "strategy", "seed", "threads", "symmetry", "max_depth", "report"])]
     pub liveness: bool,
+    /// With --format json: add a `performance` member (check seconds, the
+    /// process's peak resident memory, the engine's table bytes). Off by
+    /// default because it differs from run to run.
+    #[arg(long, conflicts_with = "liveness")]
+    pub performance: bool,
 }
 
 impl CheckArgs {

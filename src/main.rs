@@ -1,6 +1,7 @@
 //! `overlay`: the workbench's command line. Argument parsing and output
 //! only; every protocol lives in `overlay-models` (and later impls).
 
+mod bench_cmd;
 mod check_cmd;
 mod cli;
 mod exit;
@@ -34,6 +35,7 @@ fn main() {
         Command::Explore(a) => trace_cmds::explore(&a),
         Command::Simulate(a) => simulate_cmd::simulate(&a),
         Command::Node(a) => node_cmd::node(&a),
+        Command::Bench(a) => bench_cmd::bench(&a),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

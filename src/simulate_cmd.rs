@@ -171,7 +171,7 @@ fn print_text(r: &Report, rss: Option<u64>) {
 }
 
 /// The process's peak resident set size (max RSS), if the OS tells.
-fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     #[cfg(unix)]
     {
         // SAFETY: getrusage only writes into the struct we hand it.

@@ -24,6 +24,9 @@ pub struct ModelEntry {
     pub build: Build,
     /// The scopes the project itself checks in CI (`overlay check --all`).
     pub ci: &'static [Profile],
+    /// The fixed scopes `overlay bench` measures (those marked `large`
+    /// only with `--large`).
+    pub bench: &'static [BenchScope],
 }
 
 /// One scope the project checks in CI: `overlay check --all` runs every
@@ -47,6 +50,22 @@ pub struct Profile {
     pub expect_violated: &'static [&'static str],
     /// Why this scope is checked, in one line (shown in reports).
     pub about: &'static str,
+}
+
+/// One scope `overlay bench` checks with every strategy: fixed, so that
+/// runs on different days and machines compare. Like CI profiles, data next
+/// to the model's entry.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchScope {
+    pub variant: &'static str,
+    /// `-p` pairs; every other parameter keeps the model's default.
+    pub params: &'static [(&'static str, &'static str)],
+    /// A depth bound (`--max-depth`), for spaces too big to finish.
+    pub max_depth: Option<usize>,
+    /// Also measure the strategies that support it with `--symmetry`.
+    pub symmetry: bool,
+    /// Only with `overlay bench --large`.
+    pub large: bool,
 }
 
 impl ModelEntry {
@@ -73,6 +92,7 @@ pub fn models() -> Vec<ModelEntry> {
         params: chord::overlay::PARAMS,
         build: |v, p| chord::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
         ci: CHORD_CI,
+        bench: CHORD_BENCH,
     }]
 }
 
@@ -109,6 +129,55 @@ const CHORD_CI: &[Profile] = &[
         max_depth: None,
         expect_violated: &["Invariant", "NoDuplicates", "Repairable"],
         about: "negative control: an initial ring below r+1 members breaks the invariant",
+    },
+];
+
+/// Chord in `overlay bench`: the complete spaces whose counts the tests pin
+/// (each a few seconds at most with every strategy but `dfs`), and with
+/// `--large` a bigger complete space and the published scope (N=4, whose
+/// whole space does not finish) bounded by depth.
+const CHORD_BENCH: &[BenchScope] = &[
+    BenchScope {
+        variant: "original",
+        params: &[("nodes", "3")],
+        max_depth: None,
+        symmetry: true,
+        large: false,
+    },
+    BenchScope {
+        variant: "original-fixed",
+        params: &[("nodes", "3")],
+        max_depth: None,
+        symmetry: true,
+        large: false,
+    },
+    BenchScope {
+        variant: "correct",
+        params: &[("nodes", "4"), ("succ-list", "2")],
+        max_depth: None,
+        symmetry: true,
+        large: false,
+    },
+    BenchScope {
+        variant: "correct",
+        params: &[("nodes", "5"), ("succ-list", "3")],
+        max_depth: None,
+        symmetry: true,
+        large: false,
+    },
+    BenchScope {
+        variant: "correct",
+        params: &[("nodes", "5"), ("succ-list", "2")],
+        max_depth: None,
+        symmetry: true,
+        large: true,
+    },
+    BenchScope {
+        variant: "original",
+        params: &[("nodes", "4")],
+        max_depth: Some(19),
+        symmetry: true,
+        large: true,
     },
 ];
 
