@@ -6,6 +6,7 @@ mod check_cmd;
 mod cli;
 mod exit;
 mod html;
+mod huge_pages;
 mod junit;
 mod list_cmd;
 mod minimize_cmd;
@@ -25,6 +26,12 @@ use exit::Exit;
 fn main() {
     restore_sigpipe();
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Check(_) | Command::Bench(_) | Command::Simulate(_)
+    ) {
+        huge_pages::enable();
+    }
     let result = match cli.command {
         Command::List(a) => list_cmd::list(&a),
         Command::Check(a) => check_cmd::check(&a),

@@ -334,6 +334,36 @@ struct Part<S> {
     states: Vec<S>,
 }
 
+/// One parent's successors between generation and lookup: their
+/// candidates (ends relative to `bytes`), encodings, and states when the
+/// model has no codec.
+struct Pending<S> {
+    generated: u32,
+    cands: Vec<Cand>,
+    bytes: Vec<u8>,
+    states: Vec<S>,
+}
+
+impl<S> Default for Pending<S> {
+    fn default() -> Self {
+        Pending {
+            generated: 0,
+            cands: Vec::new(),
+            bytes: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+}
+
+impl<S> Pending<S> {
+    fn clear(&mut self) {
+        self.generated = 0;
+        self.cands.clear();
+        self.bytes.clear();
+        self.states.clear();
+    }
+}
+
 impl<S> Part<S> {
     /// The encoding of candidate `c`.
     fn encoding(&self, c: usize) -> &[u8] {
@@ -512,17 +542,18 @@ impl<M: OverlayModel> Engine<'_, M> {
         };
         let mut actions = Vec::new();
         let mut scratch = Vec::new();
-        // One parent's successors: fingerprint, encoding's end, action.
-        let mut pending: Vec<Cand> = Vec::new();
-        let mut pending_states: Vec<M::State> = Vec::new();
+        // Software pipelining: parent i's successors are generated,
+        // fingerprinted and their table slots prefetched while parent
+        // i-1's, generated one round earlier, are looked up. The lookups
+        // of a large table miss the cache (and the TLB) nearly every time;
+        // this way each miss has a whole parent's work to complete in.
+        let mut cur = Pending::default();
+        let mut prev = Pending::default();
         for i in lo..hi {
             let s = block.state(i, self.codec);
             actions.clear();
             m.actions(&s, &mut actions);
-            let mut generated = 0u32;
-            // First every successor, fingerprinted and prefetched …
-            let base = part.bytes.len();
-            pending.clear();
+            cur.clear();
             for (index, a) in actions.drain(..).enumerate() {
                 let Some(t) = m.next_state(&s, a) else {
                     continue;
@@ -530,53 +561,60 @@ impl<M: OverlayModel> Engine<'_, M> {
                 if !m.within_boundary(&t) {
                     continue;
                 }
-                generated += 1;
+                cur.generated += 1;
                 let action = u16::try_from(index).expect("at most 65,536 actions per state");
-                let at = part.bytes.len();
                 let fp = match self.codec {
                     Some(c) => {
-                        c.encode(&t, &mut part.bytes);
-                        fingerprint(&part.bytes[at..])
+                        let at = cur.bytes.len();
+                        c.encode(&t, &mut cur.bytes);
+                        fingerprint(&cur.bytes[at..])
                     }
                     None => fingerprint_hash(&t, &mut scratch),
                 };
                 self.seen.prefetch(fp);
-                pending.push(Cand {
+                cur.cands.push(Cand {
                     fp,
-                    end: part.bytes.len() as u32,
+                    end: cur.bytes.len() as u32,
                     action,
                 });
                 if keep && self.codec.is_none() {
-                    pending_states.push(t);
+                    cur.states.push(t);
                 }
             }
-            // … then looked up, keeping the new ones' encodings in order.
-            let mut write = base;
-            let mut begin = base;
-            let mut states = pending_states.drain(..);
-            for cand in &pending {
-                let end = cand.end as usize;
-                // States are kept only without a codec (else encodings).
-                let t = states.next();
-                if !self.seen.contains(cand.fp) {
-                    if keep {
-                        part.bytes.copy_within(begin..end, write);
-                        write += end - begin;
-                    }
-                    part.cands.push(Cand {
-                        fp: cand.fp,
-                        end: write as u32,
-                        action: cand.action,
-                    });
-                    part.states.extend(t);
-                }
-                begin = end;
+            if i > lo {
+                self.look_up(&mut prev, &mut part, keep);
             }
-            drop(states);
-            part.bytes.truncate(write);
-            part.parents.push((generated, part.cands.len() as u32));
+            std::mem::swap(&mut cur, &mut prev);
+        }
+        if hi > lo {
+            self.look_up(&mut prev, &mut part, keep);
         }
         part
+    }
+
+    /// Moves one parent's successors that are not in the table yet into
+    /// `part`, in order, and closes the parent's entry.
+    fn look_up(&self, p: &mut Pending<M::State>, part: &mut Part<M::State>, keep: bool) {
+        let mut begin = 0usize;
+        let mut states = p.states.drain(..);
+        for cand in &p.cands {
+            let end = cand.end as usize;
+            // States are kept only without a codec (else encodings).
+            let t = states.next();
+            if !self.seen.contains(cand.fp) {
+                if keep {
+                    part.bytes.extend_from_slice(&p.bytes[begin..end]);
+                }
+                part.cands.push(Cand {
+                    fp: cand.fp,
+                    end: part.bytes.len() as u32,
+                    action: cand.action,
+                });
+                part.states.extend(t);
+            }
+            begin = end;
+        }
+        part.parents.push((p.generated, part.cands.len() as u32));
     }
 
     /// Merges the parts of a block in order (see the module's essay),
