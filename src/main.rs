@@ -7,6 +7,7 @@ mod exit;
 mod html;
 mod junit;
 mod list_cmd;
+mod merge_cmd;
 mod minimize_cmd;
 mod model_args;
 mod node_cmd;
@@ -14,6 +15,7 @@ mod progress;
 mod report;
 mod run_cmd;
 mod simulate_cmd;
+mod swarm_cmd;
 mod trace_cmds;
 
 use clap::Parser;
@@ -34,6 +36,7 @@ fn main() {
         Command::Explore(a) => trace_cmds::explore(&a),
         Command::Simulate(a) => simulate_cmd::simulate(&a),
         Command::Node(a) => node_cmd::node(&a),
+        Command::Merge(a) => merge_cmd::merge(&a),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

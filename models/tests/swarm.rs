@@ -60,7 +60,35 @@ fn a_depth_bound_below_a_counterexample_hides_it() {
     )
     .expect("a small table");
     assert_eq!(out.config.depth_bound, 3);
+    assert_eq!((out.passes, out.final_depth_bound), (1, 3));
     assert!(out.properties[0].path.is_some());
     assert!(out.properties[1].path.is_none(), "12 needs four events");
     assert_eq!(out.deepest, 3);
+}
+
+/// With a budget, a pass that met its depth bound is followed by one
+/// twice as deep: the worker whose seed chose 3 events still finds the
+/// four-event counterexample, then stops when nothing was cut off.
+#[test]
+fn with_a_budget_a_worker_deepens_its_bound() {
+    let m = Counter::default();
+    let out = search(
+        &m,
+        &SwarmOptions {
+            bits_log2: 12,
+            max_depth: Some(3),
+            max_states: Some(1_000_000),
+            ..SwarmOptions::new(1)
+        },
+        &mut |_| {},
+    )
+    .expect("a small table");
+    assert_eq!((out.passes, out.final_depth_bound), (2, 6));
+    assert_eq!(out.stop, SwarmStop::Exhausted);
+    let lens: Vec<Option<usize>> = out
+        .properties
+        .iter()
+        .map(|p| p.path.as_ref().map(|p| p.1.len()))
+        .collect();
+    assert_eq!(lens, [Some(1), Some(4)]);
 }

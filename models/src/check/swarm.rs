@@ -56,7 +56,13 @@
 //!   end the worker; they are tested after each transition (the deadline
 //!   and memory every 1,024), so a worker stopped by its deadline after T
 //!   transitions is repeated exactly by the same seed with `--max-states
-//!   T`. Without a budget a worker ends when its bounded search is done.
+//!   T`. Without a budget a worker ends when its bounded search is done;
+//!   with one, a search that met states at its depth bound while some
+//!   property is still not violated starts again
+//!   from the initial states with twice the bound and empty tables
+//!   (iterative deepening: a worker whose seed chose a small bound finds
+//!   the short counterexamples within it first, then goes on deeper),
+//!   keeping the counterexamples found, until the budget ends.
 //!   A swarm is never complete: a property no worker violated is
 //!   *unknown*, not *holds*.
 //!
@@ -199,7 +205,13 @@ impl<P> SwarmProperty<P> {
 /// What one worker did and found.
 pub struct SwarmOutcome<P> {
     pub config: SwarmConfig,
-    /// States new to the table.
+    /// Passes of the search: with a budget, a pass that cut states off at
+    /// its depth bound is followed by one with twice the bound and empty
+    /// tables, until the budget ends.
+    pub passes: usize,
+    /// The depth bound of the last pass.
+    pub final_depth_bound: usize,
+    /// States new to the table (summed over the passes).
     pub states: usize,
     /// States explored again because reached at a smaller depth.
     pub revisits: usize,
@@ -258,6 +270,9 @@ pub fn search<M: OverlayModel>(
         start,
         last_report: Instant::now(),
         stack: Vec::new(),
+        bound: config.depth_bound,
+        passes: 1,
+        cut: false,
         best: vec![None; props.len()],
         found_at: vec![None; props.len()],
         states: 0,
@@ -272,6 +287,8 @@ pub fn search<M: OverlayModel>(
     let Worker {
         best,
         found_at,
+        bound,
+        passes,
         states,
         revisits,
         transitions,
@@ -292,6 +309,8 @@ pub fn search<M: OverlayModel>(
         .collect();
     Ok(SwarmOutcome {
         config,
+        passes,
+        final_depth_bound: bound,
         states,
         revisits,
         transitions,
@@ -336,6 +355,8 @@ pub fn traced<M: OverlayModel>(
         .collect();
     Ok(SwarmOutcome {
         config: out.config,
+        passes: out.passes,
+        final_depth_bound: out.final_depth_bound,
         states: out.states,
         revisits: out.revisits,
         transitions: out.transitions,
@@ -382,6 +403,13 @@ struct Worker<'a, M: OverlayModel> {
     start: Instant,
     last_report: Instant,
     stack: Vec<Frame<M>>,
+    /// The depth bound of this pass.
+    bound: usize,
+    /// Passes begun (the first is 1).
+    passes: usize,
+    /// Whether this pass met a state at its bound (whose successors it
+    /// did not generate).
+    cut: bool,
     /// Per property: the shortest violating path so far.
     best: Vec<Option<Path<M>>>,
     found_at: Vec<Option<usize>>,
@@ -399,10 +427,27 @@ impl<M: OverlayModel> Worker<'_, M> {
         let mut roots = m.init_states();
         shuffle(&mut roots, &mut self.rng);
         let mut roots = roots.into_iter();
+        let budget = self.opts.max_states.is_some()
+            || self.opts.timeout.is_some()
+            || self.opts.max_memory.is_some();
         loop {
             let (state, via, depth) = match self.stack.last_mut() {
                 None => match roots.next() {
                     Some(s) => (s, None, 0),
+                    // Budget left, states cut off at the bound and some
+                    // property not violated yet (within the bound, the
+                    // pass found the shortest paths there are, up to
+                    // collisions): again, twice as deep, empty tables.
+                    None if budget && self.cut && self.best.iter().any(Option::is_none) => {
+                        self.bound = self.bound.saturating_mul(2).max(1);
+                        self.passes += 1;
+                        self.cut = false;
+                        self.table.clear();
+                        let mut again = m.init_states();
+                        shuffle(&mut again, &mut self.rng);
+                        roots = again.into_iter();
+                        continue;
+                    }
                     None => return SwarmStop::Exhausted,
                 },
                 Some(top) if top.next == top.actions.len() => {
@@ -439,7 +484,7 @@ impl<M: OverlayModel> Worker<'_, M> {
         if self.opts.max_states.is_some_and(|n| self.transitions >= n) {
             return Some(SwarmStop::States);
         }
-        if self.transitions % 1024 != 0 {
+        if self.transitions & 1023 != 0 {
             return None;
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -476,8 +521,11 @@ impl<M: OverlayModel> Worker<'_, M> {
                 self.found_at[p] = Some(self.transitions);
             }
         }
-        if depth >= self.config.depth_bound || !self.best.iter().any(|b| shorter_than(b, depth + 1))
-        {
+        if depth >= self.bound {
+            self.cut = true;
+            return;
+        }
+        if !self.best.iter().any(|b| shorter_than(b, depth + 1)) {
             return;
         }
         let mut actions = Vec::new();
@@ -587,6 +635,12 @@ impl Bitstate {
             depth_mask: bits / 8 - 1,
             depths,
         })
+    }
+
+    /// Forgets every state.
+    fn clear(&mut self) {
+        self.words.fill(0);
+        self.depths.fill(u8::MAX);
     }
 
     /// Sets the state's bits and lowers its depth slot to `depth`.
