@@ -465,7 +465,8 @@ pub enum StrategyArg {
     Sim,
     /// Swarm workers: seeded, randomized, depth-bounded depth-first
     /// searches over a bitstate table, one per seed (--seeds); each writes
-    /// a JSON result for `overlay merge`. Never complete.
+    /// a JSON result for `overlay merge`. Never complete: exit 3, or 1 when
+    /// a property expected to hold was violated.
     Swarm,
 }
 

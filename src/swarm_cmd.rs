@@ -254,7 +254,7 @@ fn result_json(r: &dyn Runner, opts: &SwarmOptions, out: &SwarmOutcome<Trace>) -
         "stop": out.stop.as_str(),
         "complete": false,
         "digest": format!("{:016x}", out.digest),
-        "command": swarm::command(&model_line(r), c, Some(out.transitions)),
+        "command": swarm::command(&model_line(r), opts, out.transitions),
         "properties": props,
         "performance": {
             "seconds": (secs * 1000.0).round() / 1000.0,

@@ -180,11 +180,19 @@ fn a_worker_repeats_byte_for_byte_but_for_its_timing() {
     assert_eq!(texts[0]["seed"], 5);
     // The result's command repeats it.
     let cmd = texts[0]["command"].as_str().unwrap();
-    assert!(
-        cmd.starts_with("overlay check chord --variant original -p nodes=3 -p succ-list=2 --strategy swarm --seeds 5 --max-depth ")
-            && cmd.ends_with(" --swarm-bits 18 --swarm-hashes 3 --max-states 40000"),
-        "{cmd}"
+    assert_eq!(
+        cmd,
+        "overlay check chord --variant original -p nodes=3 -p succ-list=2 --strategy swarm --seeds 5 --swarm-bits 18 --max-states 40000"
     );
+    let mut again: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+    again.extend(["--out-dir", "c"]);
+    let (code, _, err) = run_at(tmp.path(), &again);
+    assert_eq!(code, 3, "{err}");
+    let path = tmp
+        .path()
+        .join("c/chord_original_nodes3_succ-list2_seed5.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert_eq!(strip(json(&text)), texts[0]);
 }
 
 /// The negative control ring=2 violates properties the registry expects

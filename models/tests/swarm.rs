@@ -66,11 +66,9 @@ fn a_depth_bound_below_a_counterexample_hides_it() {
     assert_eq!(out.deepest, 3);
 }
 
-/// With a budget, a pass that met its depth bound is followed by one
-/// twice as deep: the worker whose seed chose 3 events still finds the
-/// four-event counterexample, then stops when nothing was cut off.
+/// A given bound is kept, budget or not.
 #[test]
-fn with_a_budget_a_worker_deepens_its_bound() {
+fn a_given_depth_bound_never_deepens() {
     let m = Counter::default();
     let out = search(
         &m,
@@ -83,12 +81,37 @@ fn with_a_budget_a_worker_deepens_its_bound() {
         &mut |_| {},
     )
     .expect("a small table");
-    assert_eq!((out.passes, out.final_depth_bound), (2, 6));
+    assert_eq!((out.passes, out.final_depth_bound), (1, 3));
     assert_eq!(out.stop, SwarmStop::Exhausted);
+    assert!(out.properties[1].path.is_none());
+}
+
+/// With a budget, a pass that met the bound its seed chose is followed by
+/// one twice as deep while some property is not violated (on Chord,
+/// those that hold never are): seed 3 chooses 16 events, finds the
+/// shortest counterexamples of original N=3 (all within 15 events) in its
+/// first pass, then goes on to 32.
+#[test]
+fn with_a_budget_a_seed_chosen_bound_deepens() {
+    let m = common::model("original", &[("nodes", "3")]);
+    let opts = SwarmOptions {
+        bits_log2: 22,
+        max_states: Some(400_000),
+        ..SwarmOptions::new(3)
+    };
+    assert_eq!(opts.config().depth_bound, 16);
+    let out = search(&m, &opts, &mut |_| {}).expect("a small table");
+    assert_eq!((out.passes, out.final_depth_bound), (2, 32));
+    assert_eq!(out.stop, SwarmStop::States);
+    assert!(out.deepest > 16);
     let lens: Vec<Option<usize>> = out
         .properties
         .iter()
         .map(|p| p.path.as_ref().map(|p| p.1.len()))
         .collect();
-    assert_eq!(lens, [Some(1), Some(4)]);
+    // The BFS lengths of the README's table.
+    let shortest = [5, 14, 15, 5, 10, 5, 10, 8, 6, 6, 10];
+    let mut expected: Vec<Option<usize>> = shortest.into_iter().map(Some).collect();
+    expected.extend([None, None, Some(5)]);
+    assert_eq!(lens, expected);
 }

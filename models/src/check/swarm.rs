@@ -57,8 +57,9 @@
 //!   and memory every 1,024), so a worker stopped by its deadline after T
 //!   transitions is repeated exactly by the same seed with `--max-states
 //!   T`. Without a budget a worker ends when its bounded search is done;
-//!   with one, a search that met states at its depth bound while some
-//!   property is still not violated starts again
+//!   with one, and a depth bound chosen by the seed (a given one is
+//!   kept), a search that met states at its bound while some property is
+//!   still not violated starts again
 //!   from the initial states with twice the bound and empty tables
 //!   (iterative deepening: a worker whose seed chose a small bound finds
 //!   the short counterexamples within it first, then goes on deeper),
@@ -103,6 +104,8 @@ pub const MAX_HASHES: u32 = 8;
 pub struct SwarmOptions {
     pub seed: u64,
     /// Events from an initial state (states deeper are not generated).
+    /// `None`: the seed chooses a bound, which deepens when a budget is
+    /// given (see [`SwarmOutcome::passes`]).
     pub max_depth: Option<usize>,
     /// The bit array has 2^`bits_log2` bits.
     pub bits_log2: u32,
@@ -205,9 +208,10 @@ impl<P> SwarmProperty<P> {
 /// What one worker did and found.
 pub struct SwarmOutcome<P> {
     pub config: SwarmConfig,
-    /// Passes of the search: with a budget, a pass that cut states off at
-    /// its depth bound is followed by one with twice the bound and empty
-    /// tables, until the budget ends.
+    /// Passes of the search: with a budget and a depth bound chosen by the
+    /// seed, a pass that cut states off at its bound (while some property
+    /// is not violated yet) is followed by one with twice the bound and
+    /// empty tables, until the budget ends.
     pub passes: usize,
     /// The depth bound of the last pass.
     pub final_depth_bound: usize,
@@ -338,7 +342,8 @@ pub fn traced<M: OverlayModel>(
         .into_iter()
         .map(|p| {
             let path = p.path.map(|path| {
-                let cmd = command(&model_args(m), &config, p.found_at);
+                let at = p.found_at.expect("a path comes with its transition count");
+                let cmd = command(&model_args(m), opts, at);
                 let mut meta = base_meta(m, "counterexample", cmd);
                 meta.insert("property".into(), p.info.name.into());
                 meta.insert("shortest".into(), "false".into());
@@ -368,17 +373,24 @@ pub fn traced<M: OverlayModel>(
     })
 }
 
-/// The command line that runs a worker with `config` (every choice
-/// spelled out), for `model` as [`model_args`] writes it, stopping after
-/// `max_states` transitions when given.
-pub fn command(model: &str, config: &SwarmConfig, max_states: Option<usize>) -> String {
+/// The command line that runs the worker of `opts` again, for `model` as
+/// [`model_args`] writes it, stopping after `max_states` transitions. The
+/// depth bound and hash count appear only when they were given: else the
+/// seed chooses them again (and a chosen bound may deepen, a given one
+/// never does).
+pub fn command(model: &str, opts: &SwarmOptions, max_states: usize) -> String {
     let mut cmd = format!(
-        "overlay check {model} --strategy swarm --seeds {} --max-depth {} --swarm-bits {} --swarm-hashes {}",
-        config.seed, config.depth_bound, config.bits_log2, config.hashes
+        "overlay check {model} --strategy swarm --seeds {}",
+        opts.seed
     );
-    if let Some(n) = max_states {
-        cmd.push_str(&format!(" --max-states {n}"));
+    if let Some(d) = opts.max_depth {
+        cmd.push_str(&format!(" --max-depth {d}"));
     }
+    cmd.push_str(&format!(" --swarm-bits {}", opts.bits_log2));
+    if let Some(k) = opts.hashes {
+        cmd.push_str(&format!(" --swarm-hashes {k}"));
+    }
+    cmd.push_str(&format!(" --max-states {max_states}"));
     cmd
 }
 
@@ -427,9 +439,11 @@ impl<M: OverlayModel> Worker<'_, M> {
         let mut roots = m.init_states();
         shuffle(&mut roots, &mut self.rng);
         let mut roots = roots.into_iter();
+        // Only a bound the seed chose deepens; a given one is kept.
         let budget = self.opts.max_states.is_some()
             || self.opts.timeout.is_some()
             || self.opts.max_memory.is_some();
+        let deepen = budget && self.opts.max_depth.is_none();
         loop {
             let (state, via, depth) = match self.stack.last_mut() {
                 None => match roots.next() {
@@ -438,7 +452,7 @@ impl<M: OverlayModel> Worker<'_, M> {
                     // property not violated yet (within the bound, the
                     // pass found the shortest paths there are, up to
                     // collisions): again, twice as deep, empty tables.
-                    None if budget && self.cut && self.best.iter().any(Option::is_none) => {
+                    None if deepen && self.cut && self.best.iter().any(Option::is_none) => {
                         self.bound = self.bound.saturating_mul(2).max(1);
                         self.passes += 1;
                         self.cut = false;
@@ -812,15 +826,8 @@ mod tests {
             .find(|p| p.path.is_some())
             .expect("something is violated within 50,000 transitions");
         let at = p.found_at.expect("found");
-        let again = run(
-            &m,
-            &SwarmOptions {
-                max_states: Some(at),
-                max_depth: Some(out.config.depth_bound),
-                hashes: Some(out.config.hashes),
-                ..opts(11, 0)
-            },
-        );
+        // The same options but for the budget, as the command says.
+        let again = run(&m, &opts(11, at));
         let q = &again.properties[out
             .properties
             .iter()
@@ -840,8 +847,7 @@ mod tests {
             .to_string();
         assert!(
             cmd.ends_with(&format!(
-                "--strategy swarm --seeds 11 --max-depth {} --swarm-bits 22 --swarm-hashes {} --max-states {at}",
-                out.config.depth_bound, out.config.hashes
+                "--strategy swarm --seeds 11 --swarm-bits 22 --max-states {at}"
             )),
             "{cmd}"
         );
