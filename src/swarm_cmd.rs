@@ -89,6 +89,11 @@ pub fn check(args: &CheckArgs) -> Outcome {
             "--strategy swarm: a worker is one thread; run one process per seed instead of --threads",
         ));
     }
+    if args.symmetry {
+        return Err(input_error(
+            "--symmetry works with --strategy bfs or bfs-compact only (a swarm's counterexamples must be concrete runs)",
+        ));
+    }
     if args.format == CheckFormat::Junit || args.report.is_some() {
         return Err(input_error(
             "--strategy swarm prints --format text or json (merge the results with `overlay merge`), not junit or --report",

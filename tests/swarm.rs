@@ -354,6 +354,10 @@ fn swarm_flags_are_checked() {
             "one process per seed",
         ),
         ("check chord --strategy swarm --format junit", "not junit"),
+        (
+            "check chord --strategy swarm --symmetry",
+            "--symmetry works with",
+        ),
         ("merge", "RESULT"),
     ] {
         let (code, out, err) = run(&common::words(args));
