@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{json, run, run_at, s};
+use common::{json, run_at, s};
 use serde_json::Value;
 
 /// The result file of `seed` in `dir`.
@@ -331,6 +331,7 @@ fn malformed_or_mismatched_results_exit_2_naming_the_file() {
 
 #[test]
 fn swarm_flags_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
     for (args, expected) in [
         (
             "check chord --seeds 1..3",
@@ -360,7 +361,9 @@ fn swarm_flags_are_checked() {
         ),
         ("merge", "RESULT"),
     ] {
-        let (code, out, err) = run(&common::words(args));
+        // In a scratch folder: a regression that starts a worker writes
+        // its result there, not into the repository.
+        let (code, out, err) = run_at(tmp.path(), &common::words(args));
         assert_eq!(code, 2, "{args}: {out}\n{err}");
         assert!(err.contains(expected), "{args}: {err}");
     }
