@@ -96,6 +96,9 @@ pub fn check(args: &CheckArgs) -> Outcome {
     if args.liveness {
         return liveness(args);
     }
+    if args.strategy == StrategyArg::Swarm {
+        return crate::swarm_cmd::check(args);
+    }
     let opts = options(args)?;
     // Every model is built before the first check runs, so that a bad
     // flag or profile fails at once rather than after minutes of checking.
@@ -279,6 +282,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     if args.threads == 0 {
         return Err(input_error("--threads must be at least 1"));
     }
+    crate::swarm_cmd::refuse_swarm_flags(args)?;
     if args.symmetry && !matches!(args.strategy, StrategyArg::Bfs | StrategyArg::BfsCompact) {
         return Err(input_error(
             "--symmetry works with --strategy bfs or bfs-compact only (their counterexamples come from an exact unreduced search)",
@@ -308,6 +312,11 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
             StrategyArg::BfsCompact => Strategy::BfsCompact,
             StrategyArg::Dfs => Strategy::Dfs,
             StrategyArg::Sim => Strategy::Sim { seed: args.seed },
+            StrategyArg::Swarm => {
+                return Err(input_error(
+                    "--strategy swarm runs on its own (not with --liveness or --all)",
+                ))
+            }
         },
         threads: args.threads,
         max_states: args.max_states,
@@ -321,7 +330,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
 }
 
 /// A surprise outweighs an unfinished check, which outweighs success.
-fn combine(a: Exit, b: Exit) -> Exit {
+pub(crate) fn combine(a: Exit, b: Exit) -> Exit {
     match (a, b) {
         (Exit::Surprise, _) | (_, Exit::Surprise) => Exit::Surprise,
         (Exit::Budget, _) | (_, Exit::Budget) => Exit::Budget,
@@ -342,7 +351,7 @@ fn exit_code(out: &CheckOutcome<Trace>) -> Exit {
 }
 
 /// `original_nodes4_succ-list2_OrderedMerges.itf.json`
-fn file_name(r: &dyn Runner, property: &str) -> String {
+pub(crate) fn file_name(r: &dyn Runner, property: &str) -> String {
     let params: Vec<String> = r.params().iter().map(|(k, v)| format!("{k}{v}")).collect();
     format!(
         "{}_{}_{}.itf.json",
@@ -375,7 +384,7 @@ fn write_traces(
     Ok(paths)
 }
 
-fn mark(status: Status) -> &'static str {
+pub(crate) fn mark(status: Status) -> &'static str {
     match status {
         Status::Unknown => "?",
         Status::Ok => "ok",

@@ -55,6 +55,10 @@ pub enum Command {
     /// child process, and print states, time, states/s, bytes/state and
     /// peak memory as a table or JSON.
     Bench(crate::bench_cmd::BenchArgs),
+    /// Combine the JSON results of swarm workers (`check --strategy
+    /// swarm`): per property, how many workers violated it and the
+    /// shortest counterexample, written as an ITF trace.
+    Merge(MergeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -102,6 +106,22 @@ pub struct CheckArgs {
     /// Seed of the random walks (with --strategy sim).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// With --strategy swarm: the workers' seeds, A..B (inclusive) or A,
+    /// run one after another, each with the whole budget [default: --seed].
+    #[arg(long, value_name = "A..B", value_parser = crate::swarm_cmd::parse_seeds)]
+    pub seeds: Option<crate::swarm_cmd::Seeds>,
+    /// With --strategy swarm: where each worker writes its JSON result,
+    /// <model>_<variant>_<params>_seed<N>.json [default: swarm].
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// With --strategy swarm: the bitstate table has 2^BITS bits (plus a
+    /// depth table of the same size in bytes) [default: 27, 16 MiB].
+    #[arg(long, value_name = "BITS", value_parser = clap::value_parser!(u32).range(10..=36))]
+    pub swarm_bits: Option<u32>,
+    /// With --strategy swarm: hash functions (bits set) per state
+    /// [default: 2 or 3, chosen by the seed].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub swarm_hashes: Option<u32>,
     /// Checker threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -386,6 +406,41 @@ pub struct NodeArgs {
     pub format: Format,
 }
 
+/// `overlay merge` (its help text is on `Command::Merge`).
+#[derive(Args, Debug)]
+#[command(after_long_help = "\
+Example (a fleet of 64 workers under GNU parallel, then the merge):
+  parallel -j 8 overlay check chord --variant original -p nodes=4 --strategy swarm \\
+      --seeds {} --timeout 60 --out-dir swarm/ ::: $(seq 1 64)
+  overlay merge swarm/*.json --trace-dir traces/swarm
+
+Every result must be of the same model, variant and parameters. For each property the
+table gives its expectation (from the model registry, not from the files), how many
+workers violated it, the shortest counterexample and the seed that found it (the least
+seed among equally short ones); that counterexample is replayed on the model and written
+as <variant>_<params>_<property>.itf.json, the name `overlay check` gives it.
+
+Exit codes: 1 some worker violated a property the registry expects to hold (a surprise);
+3 otherwise, since a swarm is never complete (a property no worker violated is unknown,
+not proven); 2 usage or input error (an unreadable or malformed result, naming the file
+and the field; results of different models, variants or parameters; a counterexample
+that does not replay; an unwritable trace folder).")]
+pub struct MergeArgs {
+    /// Worker results (JSON, from `overlay check --strategy swarm`).
+    #[arg(required = true, value_name = "RESULT")]
+    pub results: Vec<PathBuf>,
+    /// Where the shortest counterexamples go [default: swarm/traces].
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+    /// Write no trace files.
+    #[arg(long)]
+    pub no_traces: bool,
+    /// Output format (JSON: one object: model, variant, params, workers,
+    /// seeds, states, transitions, complete, as_expected, properties).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
@@ -417,6 +472,11 @@ pub enum StrategyArg {
     Dfs,
     /// Seeded random walks; never complete.
     Sim,
+    /// Swarm workers: seeded, randomized, depth-bounded depth-first
+    /// searches over a bitstate table, one per seed (--seeds); each writes
+    /// a JSON result for `overlay merge`. Never complete: exit 3, or 1 when
+    /// a property expected to hold was violated.
+    Swarm,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,6 +9,7 @@ mod html;
 mod huge_pages;
 mod junit;
 mod list_cmd;
+mod merge_cmd;
 mod minimize_cmd;
 mod model_args;
 mod node_cmd;
@@ -16,6 +17,7 @@ mod progress;
 mod report;
 mod run_cmd;
 mod simulate_cmd;
+mod swarm_cmd;
 mod trace_cmds;
 
 use clap::Parser;
@@ -43,6 +45,7 @@ fn main() {
         Command::Simulate(a) => simulate_cmd::simulate(&a),
         Command::Node(a) => node_cmd::node(&a),
         Command::Bench(a) => bench_cmd::bench(&a),
+        Command::Merge(a) => merge_cmd::merge(&a),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

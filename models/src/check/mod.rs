@@ -12,6 +12,7 @@ pub mod run;
 mod runner;
 pub mod scenario;
 mod shortest;
+pub mod swarm;
 
 use std::fmt::{self, Debug, Display};
 use std::hash::Hash;

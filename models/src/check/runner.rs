@@ -35,6 +35,13 @@ pub trait Runner: Send + Sync {
         opts: &CheckOptions,
         progress: &mut dyn FnMut(&Progress),
     ) -> CheckOutcome<Trace>;
+    /// Runs one swarm worker ([`super::swarm`]); counterexamples come back
+    /// as traces.
+    fn swarm(
+        &self,
+        opts: &super::swarm::SwarmOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<super::swarm::SwarmOutcome<Trace>, String>;
     /// Runs a scenario given as text; `command` goes to the trace's meta.
     fn run_script(&self, script: &str, command: &str) -> Result<RunReport, ScriptError>;
     /// Checks the liveness properties under fairness ([`super::liveness`]);
@@ -181,6 +188,14 @@ impl<M: crate::paint::Painter + LivenessModel> Runner for M {
             properties,
             shortest: out.shortest,
         }
+    }
+
+    fn swarm(
+        &self,
+        opts: &super::swarm::SwarmOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<super::swarm::SwarmOutcome<Trace>, String> {
+        super::swarm::traced(self, opts, progress)
     }
 
     fn run_script(&self, script: &str, command: &str) -> Result<RunReport, ScriptError> {
