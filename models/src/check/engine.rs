@@ -1,10 +1,11 @@
-//! The compact breadth-first engine (`--strategy bfs-compact`): exact
-//! shortest counterexamples at about 19 bytes per visited state.
+//! The compact breadth-first engine (`--strategy bfs-compact`, the
+//! default): exact shortest counterexamples at about 19 bytes per visited
+//! state.
 //!
 //! Stateright 0.31's BFS keeps a whole action path with every queued state
 //! (about 100 bytes per state) and overwrites discoveries with longer
-//! paths; `check::shortest` repairs the second problem by searching
-//! again, keeping whole states. This engine avoids both:
+//! paths (`--strategy bfs` repairs the second problem by asking this
+//! engine for the properties it saw fail). This engine avoids both:
 //!
 //! * **Per visited state**, only a 64-bit fingerprint (in [`FpSet`], an
 //!   open-addressing table, 8 bytes a slot) and a link to its parent: the
@@ -63,9 +64,7 @@
 //!
 //! With one thread Stateright's BFS takes states in the same order, so
 //! unique states, transitions (successors generated, repeats included,
-//! plus the initial states) and the deepest level agree with it, and the
-//! counterexamples agree with `check::shortest`'s, which takes the same
-//! order. Two deliberate differences: Stateright does not expand a state
+//! plus the initial states) and the deepest level agree with it. Two deliberate differences: Stateright does not expand a state
 //! that violates every property at once (this engine does; no Chord state
 //! does), and with `--max-depth d` a space whose deepest state has exactly
 //! d events is complete here (Stateright's runner cannot tell it from a
@@ -80,8 +79,8 @@ use stateright::{Model, Property};
 
 use super::compact::{fingerprint, fingerprint_hash, Compact};
 use super::run::{CheckOptions, CheckOutcome, Progress, PropertyOutcome, Verdict};
-use super::shortest::Path;
 use super::OverlayModel;
+use super::Path;
 
 /// Why a search stopped before exploring everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

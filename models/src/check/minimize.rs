@@ -35,8 +35,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::replay::{replay_path, ReplayError};
-use super::shortest::Path;
 use super::OverlayModel;
+use super::Path;
 use crate::trace::Trace;
 
 /// What [`ddmin`] kept, and how hard it worked.

@@ -11,7 +11,6 @@ pub mod replay;
 pub mod run;
 mod runner;
 pub mod scenario;
-mod shortest;
 pub mod swarm;
 
 use std::fmt::{self, Debug, Display};
@@ -24,6 +23,12 @@ use stateright::Model;
 
 pub use run::{CheckOptions, CheckOutcome, Progress, PropertyOutcome, Strategy, Verdict};
 pub use runner::Runner;
+
+/// A path: the initial state, then (action, state) pairs.
+pub type Path<M> = (
+    <M as Model>::State,
+    Vec<(<M as Model>::Action, <M as Model>::State)>,
+);
 
 /// The verdict the literature (or our earlier checks) leads us to expect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, HasDiscoveries, UniformChooser};
 
-use super::shortest::{shortest, Path};
-use super::{OverlayModel, PropertyInfo};
+use super::engine::{self, Limits};
+use super::{OverlayModel, Path, PropertyInfo};
 
 /// How to explore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +123,7 @@ pub fn check<M: OverlayModel>(
     progress: &mut dyn FnMut(&Progress),
 ) -> CheckOutcome<Path<M>> {
     if opts.strategy == Strategy::BfsCompact {
-        return super::engine::check(m, opts, progress);
+        return engine::check(m, opts, progress);
     }
     let start = Instant::now();
     m.halt().set(false);
@@ -179,7 +179,7 @@ pub fn check<M: OverlayModel>(
     // The exact search keeps whole states: not when memory already ran out.
     let starved = opts
         .max_memory
-        .is_some_and(|l| super::engine::resident_bytes().is_some_and(|r| r > l));
+        .is_some_and(|l| engine::resident_bytes().is_some_and(|r| r > l));
     let mut exact = if bfs && !starved {
         let bound = discoveries
             .iter()
@@ -187,9 +187,18 @@ pub fn check<M: OverlayModel>(
             .map(|p| p.1.len())
             .max()
             .unwrap_or(0);
-        shortest(m, &violated, bound, deadline)
+        // Stateright's BFS overwrites a discovery with later, longer
+        // paths (and with threads is not level-ordered): the compact
+        // engine, single-threaded, finds each violated property's first
+        // violation level by level, no deeper than the longest path seen.
+        let limits = Limits {
+            max_depth: Some(bound),
+            deadline,
+            ..Limits::default()
+        };
+        engine::search(m, &violated, &limits, 1, true, start, &mut |_| {}).found
     } else {
-        Default::default()
+        Vec::new()
     };
     // A reduced search's own paths run through canonical states, which are
     // not a concrete run: only the exact search may supply those traces.
@@ -204,7 +213,7 @@ pub fn check<M: OverlayModel>(
                 (None, true) => Verdict::Holds,
                 (None, false) => Verdict::Unknown,
             };
-            let exact_path = exact.remove(&i);
+            let exact_path = exact.get_mut(i).and_then(Option::take);
             let shortest = exact_path.is_some();
             let path = exact_path.or(found.filter(|_| own_paths_are_concrete));
             PropertyOutcome {
@@ -241,13 +250,13 @@ fn drive<M: OverlayModel, C: Checker<M>>(
         depth: c.max_depth().saturating_sub(1),
         elapsed: start.elapsed(),
         frontier: 0,
-        memory: super::engine::resident_bytes().unwrap_or(0),
+        memory: engine::resident_bytes().unwrap_or(0),
         table_bytes: 0,
     };
     let mut last = Instant::now();
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
-        let over = |l: usize| super::engine::resident_bytes().is_some_and(|r| r > l);
+        let over = |l: usize| engine::resident_bytes().is_some_and(|r| r > l);
         if deadline.is_some_and(|d| Instant::now() >= d) || max_memory.is_some_and(over) {
             m.halt().set(true);
         }

@@ -9,7 +9,7 @@ use super::liveness::{LivenessModel, LivenessOptions, LivenessReport};
 use super::replay::ReplayError;
 use super::run::{check, CheckOptions, CheckOutcome, Progress, PropertyOutcome, Strategy};
 use super::scenario::{self, ScriptError};
-use super::shortest::Path;
+use super::Path;
 use super::{model_args, params_text, OverlayModel, PropertyInfo};
 use crate::trace::render::Arrow;
 use crate::trace::{Step, Trace, FORMAT_VERSION, INIT};

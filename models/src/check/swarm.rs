@@ -82,7 +82,7 @@ use super::compact::{fingerprint, fingerprint_hash, Compact};
 use super::engine::resident_bytes;
 use super::run::{Progress, Verdict};
 use super::runner::{base_meta, to_trace};
-use super::shortest::Path;
+use super::Path;
 use super::{model_args, OverlayModel, PropertyInfo};
 use crate::trace::Trace;
 
