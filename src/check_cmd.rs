@@ -500,6 +500,7 @@ fn liveness(args: &CheckArgs) -> Outcome {
     let opts = LivenessOptions {
         max_states: args.max_states,
         timeout: check_opts.timeout,
+        max_memory: check_opts.max_memory,
     };
     let mut worst = Exit::Ok;
     for job in model_jobs(args, &check_opts)? {

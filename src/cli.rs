@@ -159,7 +159,9 @@ pub struct CheckArgs {
     /// Check the model's liveness properties under fairness instead: once
     /// churn stops, every fair run must reach the goal. A counterexample
     /// is a lasso (a prefix, then a loop repeated forever), written as an
-    /// ITF trace with its `loop` index. Takes --max-states and --timeout.
+    /// ITF trace with its `loop` index. Takes --max-states, --timeout and
+    /// --max-memory; one thread and no symmetry (the lasso search needs the
+    /// whole concrete graph, and a reduced cycle is not a concrete one).
     #[arg(long, conflicts_with_all = ["all", "strategy", "seed", "threads", "symmetry", "max_depth", "report"])]
     pub liveness: bool,
     /// With --format json: add a `performance` member (check seconds, the

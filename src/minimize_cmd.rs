@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use overlay_models::check::minimize::property_of;
 use overlay_models::registry;
 use overlay_models::trace;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::cli::{Format, MinimizeArgs};
 use crate::exit::{Exit, Failure, Outcome};
@@ -63,13 +63,29 @@ pub fn minimize(args: &MinimizeArgs) -> Outcome {
                 "first_violation": report.first_violation,
                 "replays": report.tests,
             });
+            let mut doc = doc;
+            if let Some((prefix, cycle)) = report.lasso {
+                // A lasso is violated by its whole run, not at a step.
+                doc["first_violation"] = Value::Null;
+                doc["loop_start_before"] = json!(report.first_violation);
+                doc["prefix_len"] = json!(prefix);
+                doc["loop_len"] = json!(cycle);
+            }
             println!("{doc}");
         }
         Format::Text => {
-            println!(
-                "{shown}: {} first violated at step {} of {before}; ddmin replayed {} candidates",
-                report.property, report.first_violation, report.tests
-            );
+            match report.lasso {
+                Some((prefix, cycle)) => println!(
+                    "{shown}: a lasso for {}: its loop started after {} of {before} events; \
+                     ddmin shrank the prefix to {prefix} events (then a loop of {cycle}), \
+                     replaying {} candidates",
+                    report.property, report.first_violation, report.tests
+                ),
+                None => println!(
+                    "{shown}: {} first violated at step {} of {before}; ddmin replayed {} candidates",
+                    report.property, report.first_violation, report.tests
+                ),
+            }
             let note = if removed == 0 {
                 "; it was already 1-minimal"
             } else {

@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use overlay_models::check::liveness::{
-    check, check_lasso, check_traced, Fair, Lasso, Liveness, LivenessModel, LivenessOptions,
-    LivenessOutcome, LivenessStats,
+    check, check_lasso, check_traced, lasso_trace, Fair, Lasso, Liveness, LivenessModel,
+    LivenessOptions, LivenessOutcome, LivenessStats,
 };
+use overlay_models::check::minimize::minimize_lasso;
 use overlay_models::check::run::Verdict;
 use overlay_models::check::Expect;
 use overlay_models::chord::state::Status::Rectifying;
@@ -667,4 +668,39 @@ fn a_stuck_lasso_trace_replays_with_no_closing_event() {
     early.meta.insert("loop".into(), "6".into());
     let e = r.replay(&early).expect_err("not stuck");
     assert!(e.message.contains("not stuck"), "{e}");
+}
+
+/// `overlay minimize` on a lasso shrinks its prefix and keeps its loop:
+/// the original N=3 livelock with its loop run once more inside the prefix
+/// (two events that lead back where they started) comes back as found.
+#[test]
+fn minimizing_a_padded_livelock_removes_the_extra_turn_of_the_loop() {
+    let (m, _, p) = chord("original", &[("nodes", "3")]);
+    let l = p.livelock.expect("a livelock");
+    let mut steps = l.steps[..l.loop_start].to_vec();
+    // Once round the loop inside the prefix: the loop's events, then its
+    // closing event, which returns to the loop's first state.
+    let mut cur = steps.last().expect("a prefix").1;
+    let turn = l.steps[l.loop_start..]
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(l.closing);
+    for a in turn {
+        cur = m.next_state(&cur, a).expect("the loop replays");
+        steps.push((a, cur));
+    }
+    steps.extend(l.steps[l.loop_start..].iter().copied());
+    let padded = Lasso {
+        init: l.init,
+        steps,
+        loop_start: l.loop_start + 2,
+        closing: l.closing,
+    };
+    verified(&m, &m.liveness()[0], &padded);
+    let trace = lasso_trace(&m, &padded, Default::default());
+    let min = minimize_lasso(&m, &trace, "EventuallyIdeal").expect("minimizes");
+    assert_eq!(min.events_before, 14);
+    assert_eq!(min.prefix_before, 12);
+    assert_eq!(min.lasso, l, "back to the shortest livelock");
+    verified(&m, &m.liveness()[0], &min.lasso);
 }

@@ -260,6 +260,9 @@ pub struct LivenessOptions {
     /// Stop exploring after this many distinct states.
     pub max_states: Option<usize>,
     pub timeout: Option<Duration>,
+    /// Stop exploring when the process's resident memory passes this many
+    /// bytes (looked at every 4,096 states).
+    pub max_memory: Option<usize>,
 }
 
 /// A lasso: `init`, then `steps`; the loop starts at state `loop_start`
@@ -420,7 +423,11 @@ where
         let over_states = opts.max_states.is_some_and(|n| g.n() > n);
         let over_time =
             current.is_multiple_of(256) && deadline.is_some_and(|d| Instant::now() >= d);
-        if over_states || over_time {
+        let over_memory = current.is_multiple_of(4096)
+            && opts.max_memory.is_some_and(|limit| {
+                super::engine::resident_bytes().is_some_and(|used| used > limit)
+            });
+        if over_states || over_time || over_memory {
             g.complete = false;
             break;
         }
@@ -1240,13 +1247,13 @@ fn malformed(message: String) -> ReplayError {
 }
 
 /// A replayed loop: its first state's index and its closing action.
-type LoopOf<M> = (usize, Option<<M as Model>::Action>);
+pub(crate) type LoopOf<M> = (usize, Option<<M as Model>::Action>);
 
 /// The loop of a replayed trace, if it has one: its first state's index
 /// and the closing action. Parsed and checked against the trace's shape
 /// (the closing action enabled in the last state and leading to the
 /// loop's first state).
-fn replay_loop<M: OverlayModel>(
+pub(crate) fn replay_loop<M: OverlayModel>(
     m: &M,
     trace: &Trace,
     states: &[M::State],

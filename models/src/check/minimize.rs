@@ -34,6 +34,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::liveness::{check_lasso, replay_loop, Lasso, LivenessModel};
 use super::replay::{replay_path, ReplayError};
 use super::OverlayModel;
 use super::Path;
@@ -226,6 +227,10 @@ pub struct MinimizeReport {
     pub first_violation: usize,
     /// See [`Minimized::tests`].
     pub tests: usize,
+    /// For a lasso (a liveness counterexample): the result's prefix and
+    /// loop lengths, in events; `first_violation` is then the original's
+    /// prefix length (where its loop started).
+    pub lasso: Option<(usize, usize)>,
 }
 
 /// Shrinks `trace` to a 1-minimal list of its events that still drives
@@ -263,6 +268,85 @@ pub fn minimize<M: OverlayModel>(
         path: (init.clone(), steps),
         events_before: trace.len_events(),
         first_violation,
+        tests: reduced.tests,
+    })
+}
+
+/// A lasso counterexample (to a liveness property) with its prefix shrunk.
+pub struct MinimizedLasso<M: OverlayModel> {
+    pub property: &'static str,
+    pub lasso: Lasso<M::State, M::Action>,
+    /// Events in the original trace (prefix and loop).
+    pub events_before: usize,
+    /// Events before the original's loop.
+    pub prefix_before: usize,
+    /// Distinct candidates replayed by ddmin.
+    pub tests: usize,
+}
+
+/// Shrinks a lasso's prefix: ddmin over the events before the loop, a
+/// candidate being kept when, followed by the original loop's events (and
+/// its closing event, or stuck as before), it is still a lasso that
+/// violates the property ([`check_lasso`]: every event enabled, the loop
+/// closes, the run fair and never at the goal). The loop itself is left as
+/// it is: it was built short, and a cycle has no event to spare that
+/// ddmin could find by removal alone.
+pub fn minimize_lasso<M: LivenessModel>(
+    m: &M,
+    trace: &Trace,
+    property: &str,
+) -> Result<MinimizedLasso<M>, MinimizeError> {
+    let props = m.liveness();
+    let prop = props.iter().find(|p| p.name == property).ok_or_else(|| {
+        MinimizeError::UnknownProperty {
+            name: property.to_string(),
+            known: props.iter().map(|p| p.name.to_string()).collect(),
+        }
+    })?;
+    let replayed = replay_path(m, trace).map_err(MinimizeError::Replay)?;
+    let (start, closing) = replay_loop(m, trace, &replayed.states)
+        .map_err(MinimizeError::Replay)?
+        .expect("the caller passes lassos only");
+    let init = &replayed.states[0];
+    let (prefix, cycle) = replayed.actions.split_at(start);
+    let lasso_of = |kept: &[M::Action]| -> Option<Lasso<M::State, M::Action>> {
+        let mut states = vec![init.clone()];
+        let mut enabled = Vec::new();
+        for a in kept.iter().chain(cycle) {
+            let cur = states.last().expect("never empty");
+            enabled.clear();
+            m.actions(cur, &mut enabled);
+            if !enabled.contains(a) {
+                return None;
+            }
+            states.push(m.next_state(cur, a.clone())?);
+        }
+        let actions: Vec<M::Action> = kept.iter().chain(cycle).cloned().collect();
+        check_lasso(m, prop, &states, &actions, kept.len(), closing.as_ref()).ok()?;
+        let steps = actions.into_iter().zip(states.drain(1..)).collect();
+        Some(Lasso {
+            init: init.clone(),
+            steps,
+            loop_start: kept.len(),
+            closing: closing.clone(),
+        })
+    };
+    if lasso_of(prefix).is_none() {
+        return Err(MinimizeError::NotViolated {
+            property: prop.name.to_string(),
+            events: trace.len_events(),
+        });
+    }
+    let reduced = ddmin(prefix, |cand| lasso_of(cand).is_some());
+    let lasso = lasso_of(&reduced.kept).ok_or_else(|| MinimizeError::NotViolated {
+        property: prop.name.to_string(),
+        events: trace.len_events(),
+    })?;
+    Ok(MinimizedLasso {
+        property: prop.name,
+        lasso,
+        events_before: trace.len_events() + usize::from(closing.is_some()),
+        prefix_before: start,
         tests: reduced.tests,
     })
 }

@@ -236,6 +236,26 @@ impl<M: crate::paint::Painter + LivenessModel> Runner for M {
         source: &str,
         command: &str,
     ) -> Result<super::minimize::MinimizeReport, super::minimize::MinimizeError> {
+        if trace.meta(super::liveness::LOOP).is_some() {
+            let min = super::minimize::minimize_lasso(self, trace, property)?;
+            let mut meta = base_meta(self, "counterexample", command.to_string());
+            meta.insert("property".into(), min.property.into());
+            meta.insert("minimized-from".into(), source.into());
+            meta.insert(
+                "minimized-from-events".into(),
+                min.events_before.to_string(),
+            );
+            let l = &min.lasso;
+            return Ok(super::minimize::MinimizeReport {
+                trace: super::liveness::lasso_trace(self, l, meta),
+                property: min.property.to_string(),
+                events_before: min.events_before,
+                events_after: l.prefix_len() + l.loop_len(),
+                first_violation: min.prefix_before,
+                tests: min.tests,
+                lasso: Some((l.prefix_len(), l.loop_len())),
+            });
+        }
         let min = super::minimize::minimize(self, trace, property)?;
         let mut meta = base_meta(self, "counterexample", command.to_string());
         meta.insert("property".into(), min.property.into());
@@ -251,6 +271,7 @@ impl<M: crate::paint::Painter + LivenessModel> Runner for M {
             events_after: min.path.1.len(),
             first_violation: min.first_violation,
             tests: min.tests,
+            lasso: None,
         })
     }
 

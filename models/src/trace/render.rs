@@ -137,8 +137,16 @@ pub fn table_with(trace: &Trace, violated: Option<&[Vec<String>]>, opts: TableOp
     let flats: Vec<BTreeMap<String, String>> =
         trace.states.iter().map(|s| flatten(&s.vars)).collect();
     let first = violated.and_then(|v| first_violation(trace, v));
+    let lasso = lasso_of(trace);
     for (i, step) in trace.states.iter().enumerate() {
         let mut title = format!("step {i}  {}", one_line(&step.action));
+        match &lasso {
+            Some(l) if l.start == i && l.closing.is_some() => {
+                title.push_str("  ↻ the loop starts here")
+            }
+            Some(l) if l.start == i => title.push_str("  ■ stuck here"),
+            _ => {}
+        }
         if first == Some(i) {
             title.push_str("  ← first violation");
             match trace.meta("property") {
@@ -164,6 +172,9 @@ pub fn table_with(trace: &Trace, violated: Option<&[Vec<String>]>, opts: TableOp
         }
         blocks.push(block);
     }
+    if let Some(l) = &lasso {
+        blocks.push(vec![l.ending(trace.states.len() - 1)]);
+    }
     if blocks.is_empty() {
         return "(empty trace)\n".into();
     }
@@ -174,6 +185,48 @@ pub fn table_with(trace: &Trace, violated: Option<&[Vec<String>]>, opts: TableOp
         .join("\n\n");
     out.push('\n');
     out
+}
+
+/// A lasso counterexample (a liveness violation): the run takes the
+/// trace's steps, then repeats its loop forever.
+pub struct Lasso {
+    /// The state where the loop starts (ITF's `loop`).
+    pub start: usize,
+    /// The event leading from the last state back to `start`; `None` when
+    /// the last state is stuck (nothing the run may still do is enabled, so
+    /// it stays there).
+    pub closing: Option<String>,
+}
+
+impl Lasso {
+    /// The sentence that ends the text view, `last` being the last step.
+    pub fn ending(&self, last: usize) -> String {
+        let Some(a) = &self.closing else {
+            return format!(
+                "stuck at step {last}: no event the run may still take is enabled, \
+                 so it stays there forever"
+            );
+        };
+        let a = one_line(a);
+        let again = match last - self.start {
+            0 => format!("{a} repeats forever"),
+            1 => format!("step {last} and {a} repeat forever"),
+            _ => format!("steps {}…{last} and {a} repeat forever", self.start + 1),
+        };
+        format!(
+            "then {a} leads back to the state of step {}: {again}",
+            self.start
+        )
+    }
+}
+
+/// The trace's lasso, when it is one (`#meta` `loop`, with `loop-action`).
+pub fn lasso_of(trace: &Trace) -> Option<Lasso> {
+    let start = trace.meta("loop")?.parse::<usize>().ok()?;
+    Some(Lasso {
+        start,
+        closing: trace.meta("loop-action").map(str::to_string),
+    })
 }
 
 /// What a step of a sequence diagram shows: a message `from` → `to`, or a
