@@ -38,6 +38,11 @@ pub struct BenchStrategy {
     pub args: &'static [&'static str],
     /// Also run it with `--symmetry` on scopes that have a symmetry.
     pub symmetry: bool,
+    /// Takes `--threads` (swarm workers are one thread each).
+    pub threads: bool,
+    /// Writes a result file (swarm workers): the run gets `--out-dir` in a
+    /// scratch folder, removed when the bench ends.
+    pub writes_results: bool,
 }
 
 /// Every strategy, in the order the table lists them.
@@ -46,24 +51,52 @@ pub const STRATEGIES: &[BenchStrategy] = &[
         name: "bfs",
         args: &["--strategy", "bfs"],
         symmetry: true,
+        threads: true,
+        writes_results: false,
     },
     BenchStrategy {
         name: "bfs-compact",
         args: &["--strategy", "bfs-compact"],
         symmetry: true,
+        threads: true,
+        writes_results: false,
     },
     BenchStrategy {
         name: "dfs",
         args: &["--strategy", "dfs"],
         symmetry: false,
+        threads: true,
+        writes_results: false,
     },
     // Random walks never finish: 200,000 generated states from seed 1.
     BenchStrategy {
         name: "sim",
         args: &["--strategy", "sim", "--seed", "1", "--max-states", "200000"],
         symmetry: false,
+        threads: true,
+        writes_results: false,
+    },
+    // A swarm worker never finishes either: seed 1, 200,000 transitions.
+    BenchStrategy {
+        name: "swarm",
+        args: &[
+            "--strategy",
+            "swarm",
+            "--seeds",
+            "1",
+            "--max-states",
+            "200000",
+        ],
+        symmetry: false,
+        threads: false,
+        writes_results: true,
     },
 ];
+
+/// Where swarm workers write their result files during a bench.
+fn results_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("overlay-bench-{}", std::process::id()))
+}
 
 fn strategy_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(STRATEGIES.iter().map(|s| s.name))
@@ -207,9 +240,13 @@ impl Plan {
         if self.symmetry {
             v.push("--symmetry".into());
         }
+        if self.strategy.threads {
+            v.extend(["--threads".into(), args.threads.to_string()]);
+        }
+        if self.strategy.writes_results {
+            v.extend(["--out-dir".into(), results_dir().display().to_string()]);
+        }
         v.extend([
-            "--threads".into(),
-            args.threads.to_string(),
             "--timeout".into(),
             args.timeout.to_string(),
             "--max-memory".into(),
@@ -286,6 +323,8 @@ pub fn bench(args: &BenchArgs) -> Outcome {
         );
         rows.push(Row { plan, result });
     }
+    // Swarm workers' result files: only their reports on stdout matter.
+    let _ = std::fs::remove_dir_all(results_dir());
     match args.format {
         BenchFormat::Json => println!(
             "{}",
@@ -486,19 +525,24 @@ fn parse_report(doc: &Value, seconds: f64, exit_code: i32) -> Result<Measured, S
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
+    // A swarm worker's report names its counts and timing differently
+    // (`states`, `performance.seconds`) and has no shortest traces.
+    let unique = num("unique_states").or_else(|_| num("states"))?;
+    let check_seconds = perf["check_seconds"]
+        .as_f64()
+        .or_else(|| perf["seconds"].as_f64())
+        .ok_or_else(|| missing("performance.check_seconds"))?;
     Ok(Measured {
-        unique: num("unique_states")?,
+        unique,
         transitions: num("transitions")?,
         seconds,
-        check_seconds: perf["check_seconds"]
-            .as_f64()
-            .ok_or_else(|| missing("performance.check_seconds"))?,
+        check_seconds,
         peak_bytes: perf["peak_rss_bytes"].as_u64(),
         engine_bytes: perf["engine_bytes"].as_u64(),
         complete: flag("complete")?,
         as_expected: flag("as_expected")?,
         exit_code,
-        shortest: flag("shortest_traces")?,
+        shortest: doc.get("overlay-swarm").is_none() && flag("shortest_traces")?,
         properties,
     })
 }

@@ -14,7 +14,8 @@
 //!   "digest", "command",
 //!   "properties": [ { "name", "expected", "verdict": "violated" | "not found",
 //!                     "trace_len", "found_at", "trace": ITF | null } ],
-//!   "performance": { "seconds", "transitions_per_second" } }
+//!   "performance": { "seconds", "transitions_per_second", "peak_rss_bytes",
+//!                    "engine_bytes" (the bitstate and depth tables) } }
 //! ```
 //!
 //! Everything but `performance` is the same, byte for byte, for the same
@@ -264,6 +265,8 @@ fn result_json(r: &dyn Runner, opts: &SwarmOptions, out: &SwarmOutcome<Trace>) -
         "performance": {
             "seconds": (secs * 1000.0).round() / 1000.0,
             "transitions_per_second": (out.transitions as f64 / secs.max(1e-9)).round(),
+            "peak_rss_bytes": overlay_models::check::engine::peak_resident_bytes(),
+            "engine_bytes": c.table_bytes(),
         },
     })
 }

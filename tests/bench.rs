@@ -320,3 +320,29 @@ fn check_reports_its_performance_only_when_asked() {
     assert_eq!(bfs["performance"]["engine_bytes"], Value::Null);
     assert!(bfs["performance"]["peak_rss_bytes"].as_u64().unwrap() > 0);
 }
+
+/// A swarm worker is measured like the others: one seed, a fixed budget,
+/// its counts repeatable (the same seed and budget give the same search),
+/// its result file kept out of the working folder.
+#[test]
+fn a_swarm_worker_is_measured_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = common::run_at(
+        dir.path(),
+        &words("bench --variant original --strategy swarm --format json"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let runs = runs_of(&json(&stdout), &["swarm"]);
+    assert_eq!(runs.len(), 1);
+    let r = &runs[0];
+    assert_eq!(r["error"], Value::Null);
+    assert_eq!(r["transitions"], 200_000);
+    assert_eq!(r["unique_states"], 18_458);
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["shortest_counterexamples"], false);
+    assert_eq!(property(r, "AtLeastOneRing")["counterexample_len"], 11);
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing written where bench ran"
+    );
+}
