@@ -64,7 +64,7 @@ pub const STRATEGIES: &[BenchStrategy] = &[
     BenchStrategy {
         name: "dfs",
         args: &["--strategy", "dfs"],
-        symmetry: false,
+        symmetry: true,
         threads: true,
         writes_results: false,
     },

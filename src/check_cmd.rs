@@ -284,11 +284,6 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         return Err(input_error("--threads must be at least 1"));
     }
     crate::swarm_cmd::refuse_swarm_flags(args)?;
-    if args.symmetry && !matches!(args.strategy, StrategyArg::Bfs | StrategyArg::BfsCompact) {
-        return Err(input_error(
-            "--symmetry works with --strategy bfs or bfs-compact only (their counterexamples come from an exact unreduced search)",
-        ));
-    }
     if args.strategy == StrategyArg::Sim
         && args.max_states.is_none()
         && args.timeout.is_none()

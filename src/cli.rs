@@ -125,8 +125,12 @@ pub struct CheckArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Keep one state per ring rotation (fewer states; the same verdicts,
-    /// and counterexamples still shortest and concrete).
+    /// Symmetry reduction: visit one state per symmetry class (for Chord,
+    /// per ring rotation). Every strategy takes it: bfs and bfs-compact
+    /// search canonical states and make their shortest counterexamples
+    /// concrete by an exact search; dfs, sim and swarm keep concrete
+    /// states and key their visited sets by the class. The same verdicts,
+    /// and counterexamples are always runs of the model.
     #[arg(long)]
     pub symmetry: bool,
     /// Stop after generating this many states, repeats included (exit code

@@ -90,11 +90,6 @@ pub fn check(args: &CheckArgs) -> Outcome {
             "--strategy swarm: a worker is one thread; run one process per seed instead of --threads",
         ));
     }
-    if args.symmetry {
-        return Err(input_error(
-            "--symmetry works with --strategy bfs or bfs-compact only (a swarm's counterexamples must be concrete runs)",
-        ));
-    }
     if args.format == CheckFormat::Junit || args.report.is_some() {
         return Err(input_error(
             "--strategy swarm prints --format text or json (merge the results with `overlay merge`), not junit or --report",
@@ -134,6 +129,7 @@ pub fn check(args: &CheckArgs) -> Outcome {
                 max_memory: args
                     .max_memory
                     .map(|mb| (mb as usize).saturating_mul(1 << 20)),
+                symmetry: args.symmetry,
             };
             let label = format!("{} {} seed {seed}", r.model_name(), r.variant_name());
             let line = progress::Line::new(&label);

@@ -171,9 +171,9 @@ fn text_table_lists_every_strategy_and_the_counterexample_lengths() {
     ] {
         assert!(lines[0].contains(col), "no column {col}: {}", lines[0]);
     }
-    // bfs-compact twice (with and without symmetry), dfs and sim once:
-    // neither supports --symmetry.
-    let rows: Vec<Vec<&str>> = lines[1..5]
+    // bfs-compact and dfs twice (with and without symmetry), sim once:
+    // random walks keep no visited set to reduce.
+    let rows: Vec<Vec<&str>> = lines[1..6]
         .iter()
         .map(|l| l.split_whitespace().collect())
         .collect();
@@ -184,6 +184,7 @@ fn text_table_lists_every_strategy_and_the_counterexample_lengths() {
             ("bfs-compact", "-"),
             ("bfs-compact", "yes"),
             ("dfs", "-"),
+            ("dfs", "yes"),
             ("sim", "-")
         ]
     );
@@ -200,10 +201,18 @@ fn text_table_lists_every_strategy_and_the_counterexample_lengths() {
     assert!(peak >= 300.0, "{peak}");
     let dfs_states: u64 = rows[2][8].replace(',', "").parse().unwrap();
     assert!(dfs_states < 239_563);
+    // With --symmetry it visits one state per rotation class: at most as
+    // many as the breadth-first reduced search, exactly as many when it
+    // ends within the budget (tests/symmetry_cli.rs, without a budget).
+    let classes: u64 = rows[3][8].replace(',', "").parse().unwrap();
+    assert!(classes <= 79_865, "{classes}");
+    if rows[3][15] == "yes" {
+        assert_eq!(classes, 79_865);
+    }
     // The random walks stop at their fixed budget.
-    assert_eq!(rows[3][15], "no");
-    assert_eq!(lines[5], "");
-    assert!(lines[6].starts_with("Counterexample length per property"));
+    assert_eq!(rows[4][15], "no");
+    assert_eq!(lines[6], "");
+    assert!(lines[7].starts_with("Counterexample length per property"));
     let row = |name: &str| -> Vec<&str> {
         lines
             .iter()
@@ -254,18 +263,14 @@ fn strategies_without_shortest_paths_say_so() {
     let (code, stdout, stderr) = run(&words("bench --variant correct --strategy dfs"));
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
-    // Two scopes, dfs only (it takes no --symmetry), both complete.
-    assert_eq!(lines.len(), 5, "{stdout}");
-    assert!(
-        lines[1].contains(" dfs ") && lines[1].contains("2,577"),
-        "{stdout}"
-    );
-    assert!(
-        lines[2].contains(" dfs ") && lines[2].contains("17,851"),
-        "{stdout}"
-    );
+    // Two scopes, dfs with and without --symmetry (the reduced counts
+    // are the breadth-first ones), all complete.
+    assert_eq!(lines.len(), 7, "{stdout}");
+    for (line, states) in lines[1..5].iter().zip(["2,577", "647", "17,851", "3,571"]) {
+        assert!(line.contains(" dfs ") && line.contains(states), "{stdout}");
+    }
     assert_eq!(
-        lines[4],
+        lines[6],
         "No shortest counterexamples: no bfs or bfs-compact run reported."
     );
 }

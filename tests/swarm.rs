@@ -355,10 +355,6 @@ fn swarm_flags_are_checked() {
             "one process per seed",
         ),
         ("check chord --strategy swarm --format junit", "not junit"),
-        (
-            "check chord --strategy swarm --symmetry",
-            "--symmetry works with",
-        ),
         ("merge", "RESULT"),
     ] {
         // In a scratch folder: a regression that starts a worker writes

@@ -24,6 +24,9 @@ use stateright::Model;
 pub use run::{CheckOptions, CheckOutcome, Progress, PropertyOutcome, Strategy, Verdict};
 pub use runner::Runner;
 
+/// A state's canonical representative of its symmetry class.
+pub type Representative<S> = fn(&S) -> S;
+
 /// A path: the initial state, then (action, state) pairs.
 pub type Path<M> = (
     <M as Model>::State,
@@ -97,6 +100,15 @@ pub trait OverlayModel:
     /// whose stack holds a whole path per entry and so runs out of memory
     /// on large spaces; canonical states work in every strategy.
     fn symmetry(&self) -> Option<&Switch> {
+        None
+    }
+
+    /// When the model has a symmetry: its canonical representative of a
+    /// state's class, as a plain function. The depth-first strategies (dfs,
+    /// sim, swarm) keep concrete states and key only their visited sets by
+    /// it, so their counterexamples stay concrete runs; the breadth-first
+    /// ones use [`OverlayModel::symmetry`] instead.
+    fn representative(&self) -> Option<Representative<Self::State>> {
         None
     }
 

@@ -144,8 +144,16 @@ pub fn check<M: OverlayModel>(
         builder = builder.target_max_depth(d + 2);
     }
     let deadline = opts.timeout.map(|t| start + t);
+    // Breadth-first: the model's states become canonical (a reduced path
+    // is then made concrete by the exact search below). Depth-first and
+    // random walks: Stateright keys its visited set by the representative
+    // and keeps concrete states, so its paths are runs of the model.
+    let depth_first = matches!(opts.strategy, Strategy::Dfs | Strategy::Sim { .. });
     if let Some(sym) = m.symmetry() {
-        sym.set(opts.symmetry);
+        sym.set(opts.symmetry && !depth_first);
+    }
+    if let Some(rep) = m.representative().filter(|_| opts.symmetry && depth_first) {
+        builder = builder.symmetry_fn(rep);
     }
     let limits = (deadline, opts.max_memory);
     let (unique, states, depth, discoveries) = match opts.strategy {
@@ -202,7 +210,7 @@ pub fn check<M: OverlayModel>(
     };
     // A reduced search's own paths run through canonical states, which are
     // not a concrete run: only the exact search may supply those traces.
-    let own_paths_are_concrete = !(opts.symmetry && m.symmetry().is_some());
+    let own_paths_are_concrete = depth_first || !(opts.symmetry && m.symmetry().is_some());
     let properties = infos
         .into_iter()
         .zip(discoveries)

@@ -116,6 +116,9 @@ pub struct SwarmOptions {
     pub timeout: Option<Duration>,
     /// Stop when the process's resident memory passes this many bytes.
     pub max_memory: Option<usize>,
+    /// Key the visited table by the model's representative of each
+    /// state's symmetry class (when it has one).
+    pub symmetry: bool,
 }
 
 impl SwarmOptions {
@@ -129,6 +132,7 @@ impl SwarmOptions {
             max_states: None,
             timeout: None,
             max_memory: None,
+            symmetry: false,
         }
     }
 
@@ -264,6 +268,7 @@ pub fn search<M: OverlayModel>(
     let props = m.properties();
     let mut w = Worker {
         m,
+        symmetric: m.representative().filter(|_| opts.symmetry),
         codec: m.compact(),
         props: &props,
         table: Bitstate::new(&config)?,
@@ -391,6 +396,9 @@ pub fn command(model: &str, opts: &SwarmOptions, max_states: usize) -> String {
         cmd.push_str(&format!(" --swarm-hashes {k}"));
     }
     cmd.push_str(&format!(" --max-states {max_states}"));
+    if opts.symmetry {
+        cmd.push_str(" --symmetry");
+    }
     cmd
 }
 
@@ -405,6 +413,8 @@ struct Frame<M: Model> {
 
 struct Worker<'a, M: OverlayModel> {
     m: &'a M,
+    /// The representative keying the table, with symmetry on.
+    symmetric: Option<super::Representative<M::State>>,
     codec: Option<&'a dyn Compact<M::State>>,
     props: &'a [Property<M>],
     table: Bitstate,
@@ -514,13 +524,17 @@ impl<M: OverlayModel> Worker<'_, M> {
     /// Takes a state reached at `depth` events: checks and expands it
     /// unless the table says it was already seen at this depth or less.
     fn visit(&mut self, state: M::State, via: Option<M::Action>, depth: usize) {
+        // With symmetry the table is keyed by the class's representative;
+        // the stack keeps the concrete state, so paths stay runs.
+        let canonical = self.symmetric.map(|rep| rep(&state));
+        let keyed = canonical.as_ref().unwrap_or(&state);
         let fp = match self.codec {
             Some(c) => {
                 self.scratch.clear();
-                c.encode(&state, &mut self.scratch);
+                c.encode(keyed, &mut self.scratch);
                 fingerprint(&self.scratch)
             }
-            None => fingerprint_hash(&state, &mut self.scratch),
+            None => fingerprint_hash(keyed, &mut self.scratch),
         };
         match self.table.visit(fp, depth) {
             Seen::Before => return,

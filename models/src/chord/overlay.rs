@@ -18,6 +18,9 @@ impl OverlayModel for ChordModel {
     fn symmetry(&self) -> Option<&Switch> {
         Some(self.symmetry_flag())
     }
+    fn representative(&self) -> Option<crate::check::Representative<State>> {
+        Some(super::symmetry::canonical)
+    }
     fn compact(&self) -> Option<&dyn Compact<State>> {
         Some(self)
     }
