@@ -376,7 +376,7 @@ static TABLE: [Row; 6] = [
     Row {
         name: "StoredValueFound",
         holds: |_, s| p::stored_value_found(s),
-        about: "a get finds the value while a node it was stored at is live",
+        about: "a get finds the value when its origin can reach a node it was stored at",
     },
     Row {
         name: "Repairable",
