@@ -102,11 +102,7 @@ fn finish(s: &mut State, r: &Rules, l: &Lookup, found: bool) {
     s.lookup = None;
     if l.purpose == Purpose::Store {
         // The origin stores too when it is among the k closest.
-        let at = if r.mutation == Mutation::StoreLocally {
-            bit(l.origin)
-        } else {
-            closest((result | bit(l.origin)) & s.live(), l.target, r.k)
-        };
+        let at = closest((result | bit(l.origin)) & s.live(), l.target, r.k);
         for y in super::id::elems(at) {
             s.node_mut(y).value = true;
             observe(s, r, y, l.origin);

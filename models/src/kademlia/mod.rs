@@ -105,8 +105,6 @@ pub enum Mutation {
     NewcomerAtHead,
     /// A round that brings nothing closer asks the same α nodes again.
     ReQuery,
-    /// A store stores at the origin only.
-    StoreLocally,
 }
 
 /// Parameters of one Kademlia model.
