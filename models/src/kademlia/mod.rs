@@ -1,6 +1,115 @@
 //! # Kademlia routing and lookup
 //!
-//! ESSAY-PLACEHOLDER
+//! Kademlia (Maymounkov & Mazières, "Kademlia: A Peer-to-peer Information
+//! System Based on the XOR Metric", IPTPS 2002; BEP 5 for the variant the
+//! BitTorrent DHT deploys) places nodes and keys in one id space and
+//! measures distance by XOR. Each node keeps, for every length i of common
+//! prefix with its own id, a *k-bucket* of at most k contacts, ordered from
+//! least- to most-recently seen (§2.2), and finds the k nodes closest to an
+//! id by an *iterative lookup* of α parallel queries (§2.3). This model
+//! checks the routing-table rules and the lookup at small scope.
+//!
+//! ## What is modelled
+//!
+//! * Ids of `bits` bits; nodes n0 … n(N−1) have ids 0 … N−1 (N ≤ 2^bits);
+//!   lookup targets are any id. Initially n0 is alone. Each other node may
+//!   `join` once through a live contact, and up to `failures` nodes may
+//!   `fail` (crash-stop, for good).
+//! * Routing tables ([`table`]): `bits` buckets of at most k entries, a
+//!   replacement cache of `cache` contacts per bucket, and per bucket at
+//!   most one pending ping. Every message received runs the
+//!   least-recently-seen rule: a known sender moves to the tail; a new one
+//!   is appended if there is room; otherwise it goes to the replacement
+//!   cache and the bucket's head (oldest) is pinged. The head is evicted
+//!   (and the freshest cached contact promoted) only if the ping times out
+//!   (`ping-timeout`); if it answers (`pong`) it moves to the tail. A
+//!   lookup query that times out also drops its target (the paper's
+//!   stale-contact rule, with a threshold of one).
+//! * Lookups ([`lookup`]): the origin has heard of its whole table; its
+//!   shortlist is the k closest heard-of nodes that have not timed out.
+//!   Rounds send α queries to unqueried shortlist nodes while each round
+//!   brings a closer node; then the final round queries every unqueried
+//!   shortlist node, until all of the shortlist has answered. `join j via
+//!   m` is j's lookup of its own id; `lookup n for t` is a FIND_NODE for t,
+//!   which is also what a bucket refresh does (for a t in the bucket's
+//!   range; the model lets any node refresh any range at any time, so the
+//!   join's refreshes and the periodic ones are among the schedules
+//!   explored). `store n for key` looks the key up and stores the value at
+//!   the k closest of the result and n itself; `get n` is FIND_VALUE,
+//!   which stops at the first node holding the value.
+//! * Replication (§2.5): a node holding the value that observes a contact
+//!   among the k closest to the key it knows of (itself included) sends it
+//!   the value. Without this a node joining closer to the key than every
+//!   holder hides the value from every later get (the checker found that
+//!   at N=4 before it was modelled).
+//!
+//! ## What is atomic, and why
+//!
+//! Messages are explicit events, so that failures interleave with them:
+//! each query of a lookup is delivered by its own event (`reply q`, or
+//! `timeout q` once q has failed), and so is each ping's answer (`pong`,
+//! or `ping-timeout`). Three simplifications keep the default scopes
+//! checkable in seconds:
+//!
+//! * **One lookup at a time** in the whole network (joins, lookups, stores
+//!   and gets start only when none is running). Concurrent lookups
+//!   interact only through the contacts they make nodes observe, which the
+//!   interleavings of one lookup with pings already exercise; the state
+//!   space of several concurrent lookups is far beyond exhaustive reach.
+//! * A query's delivery and its answer's return are one event: q observes
+//!   the origin, answers with the k closest contacts it knows (the origin
+//!   excluded), and the origin observes q. A failure of q between the two
+//!   halves is indistinguishable, to the origin, from a failure before.
+//! * A round waits for all its queries, and the next round is sent by the
+//!   event that settles the last one (local computation of the origin).
+//!   STOREs at the end of a store, and replication, are delivered at once.
+//!   A live node always answers (no message loss): a timeout means a
+//!   failed node.
+//!
+//! ## Properties ([`properties`]), all `always` over states
+//!
+//! * **BucketsWellFormed**: entries in the bucket of their prefix length,
+//!   never the owner, no duplicates, at most k; caches likewise; a pending
+//!   ping names an entry; and "ordered by last seen" through a ghost: the
+//!   contacts the last event observed sit at the tail of their bucket (or
+//!   cache).
+//! * **LiveNodesNeverEvicted**: a ghost bit set whenever an entry leaves a
+//!   bucket while its node is live.
+//! * **LookupTerminates**, by a variant-independent bound checked as an
+//!   invariant: every round queries a node not queried before, so a lookup
+//!   runs at most N−1 rounds; and a running lookup always has a query in
+//!   flight, whose `reply` or `timeout` is enabled (a live node answers, a
+//!   failed one times out). So every lookup ends within N−1 rounds.
+//! * **LookupFindsClosest**: in the state right after a lookup (not a get)
+//!   ends, if no node failed while it ran, its result is exactly the k
+//!   live nodes closest to the target among those its origin can reach
+//!   through routing tables. The outcome is kept for that one state only.
+//! * **StoredValueFound**: right after a get ends, it found the value if a
+//!   store completed before it and its origin can reach a node the store
+//!   put the value at (which is then live; so fewer than k of those have
+//!   failed).
+//! * **Repairable**, in the spirit of Chord's: from the state, repair steps
+//!   alone (refresh lookups, query deliveries and timeouts, pongs and ping
+//!   timeouts; no joins, failures, stores or gets) can reach a state where
+//!   every live node's lookup for every id, run then, returns the k closest
+//!   nodes it can reach. Memoised as Chord's ([`repair`]).
+//!
+//! ## Variants
+//!
+//! `correct` is the paper's protocol, and keeps every property at its
+//! default scope (k=2, one failure). `evict-without-ping` drops a full
+//! bucket's head at once (LiveNodesNeverEvicted, and Repairable: with k=1
+//! a node that answers a query first observes the querier, which evicts
+//! the very contact the querier was looking for). `alpha-termination`
+//! stops when a round brings nothing closer, returning unqueried (possibly
+//! dead) nodes. `k1-failures` is the paper's protocol with k=1: lookups
+//! and gets miss reachable nodes, with or without the failure.
+//!
+//! ## Symmetry ([`symmetry`])
+//!
+//! XOR translations x ↦ x ⊕ c preserve the metric exactly; those that map
+//! the nodes 0 … N−1 onto themselves (c below the largest power of two
+//! dividing N) form the group used by `--symmetry`.
 
 /// An event's reason for not being enabled, formatted only when someone
 /// will read it (as in the Chord model).
