@@ -260,7 +260,9 @@ fn markdown_and_repeats() {
 
 #[test]
 fn strategies_without_shortest_paths_say_so() {
-    let (code, stdout, stderr) = run(&words("bench --variant correct --strategy dfs"));
+    let (code, stdout, stderr) = run(&words(
+        "bench --model chord --variant correct --strategy dfs",
+    ));
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     // Two scopes, dfs with and without --symmetry (the reduced counts
@@ -290,7 +292,7 @@ fn bad_flags_exit_2_naming_the_value() {
         ("bench --model nope", "no model `nope`"),
         (
             "bench --variant nope",
-            "no bench scope matches (scopes: chord original, chord original-fixed, chord correct; --large adds more)",
+            "no bench scope matches (scopes: chord original, chord original-fixed, chord correct, kademlia correct, kademlia evict-without-ping; --large adds more)",
         ),
         ("bench --model chord --bogus", "--bogus"),
         ("check chord --performance", "--performance"),

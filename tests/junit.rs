@@ -116,16 +116,26 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
             "chord original-fixed (nodes=3 succ-list=2)",
             "chord correct (nodes=5 succ-list=3 ring=4)",
             "chord correct (nodes=4 succ-list=2 ring=2)",
+            "kademlia correct (bits=2 nodes=4 k=2 alpha=1 cache=1 failures=1)",
+            "kademlia evict-without-ping (bits=2 nodes=4 k=1 alpha=1 cache=1 failures=1)",
+            "kademlia alpha-termination (bits=2 nodes=3 k=2 alpha=1 cache=1 failures=1)",
+            "kademlia k1-failures (bits=2 nodes=3 k=1 alpha=1 cache=1 failures=1)",
+            "kademlia correct (bits=2 nodes=4 k=1 alpha=1 cache=1 failures=0)",
         ]
     );
     // A testcase per property, in the order `overlay list` gives them.
     let (code, list, _) = run_at(dir.path(), &words("list --format json"));
     assert_eq!(code, 0);
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
-    let chord = &list.as_array().unwrap()[0];
     for suite in &suites {
         let variant = suite_property(*suite, "variant");
-        let listed: Vec<&str> = chord["variants"]
+        let model = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["model"] == suite_property(*suite, "model"))
+            .unwrap();
+        let listed: Vec<&str> = model["variants"]
             .as_array()
             .unwrap()
             .iter()
@@ -162,10 +172,14 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
     // One report for all profiles.
     let html = std::fs::read_to_string(dir.path().join("report/all.html")).unwrap();
     assert!(html.contains("data-exit=\"0\""), "the report passes too");
-    for k in 1..=4 {
+    for k in 1..=9 {
         assert!(html.contains(&format!("<tr id=\"run-{k}\"")), "run {k}");
     }
-    assert!(!html.contains("id=\"run-5\""));
+    assert!(!html.contains("id=\"run-10\""));
+    assert!(dir
+        .path()
+        .join("traces/kademlia/evict-without-ping_bits2_nodes4_k1_alpha1_cache1_failures1_LiveNodesNeverEvicted.itf.json")
+        .is_file());
 }
 
 #[test]

@@ -44,6 +44,12 @@ fn every_committed_correct_trace_replays_against_the_implementation() {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         match replay_against_impl(&f) {
             Ok(events) => replayed.push((name, events)),
+            // Other overlays' traces have no implementation to replay
+            // against yet: skipped, and said so.
+            Err(ImplReplayError::Unfit(why)) if t.meta("model") != Some("chord") => {
+                assert!(why.starts_with("no implementation of"), "{name}: {why}");
+                eprintln!("skipped {name}: {why}");
+            }
             Err(ImplReplayError::Unfit(why)) => {
                 assert_ne!(t.meta("variant"), Some("correct"), "{name}: {why}");
                 assert!(

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod chord;
+pub mod kademlia;
 pub mod paint;
 pub mod registry;
 pub mod trace;

@@ -3,6 +3,7 @@
 
 use crate::check::{Params, PropertyInfo, Runner};
 use crate::chord;
+use crate::kademlia;
 
 /// A variant of a model.
 pub struct VariantInfo {
@@ -79,22 +80,108 @@ impl ModelEntry {
 
 /// Every model, in a fixed order.
 pub fn models() -> Vec<ModelEntry> {
-    vec![ModelEntry {
-        name: "chord",
-        about: "Chord ring maintenance (Stoica et al. 2001; Zave 2012, 2017)",
-        variants: chord::Variant::ALL
-            .iter()
-            .map(|v| VariantInfo {
-                name: v.name(),
-                about: v.about(),
-            })
-            .collect(),
-        params: chord::overlay::PARAMS,
-        build: |v, p| chord::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
-        ci: CHORD_CI,
-        bench: CHORD_BENCH,
-    }]
+    vec![
+        ModelEntry {
+            name: "chord",
+            about: "Chord ring maintenance (Stoica et al. 2001; Zave 2012, 2017)",
+            variants: chord::Variant::ALL
+                .iter()
+                .map(|v| VariantInfo {
+                    name: v.name(),
+                    about: v.about(),
+                })
+                .collect(),
+            params: chord::overlay::PARAMS,
+            build: |v, p| chord::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
+            ci: CHORD_CI,
+            bench: CHORD_BENCH,
+        },
+        ModelEntry {
+            name: "kademlia",
+            about: "Kademlia routing tables and lookups (Maymounkov & Mazières 2002; BEP 5)",
+            variants: kademlia::Variant::ALL
+                .iter()
+                .map(|v| VariantInfo {
+                    name: v.name(),
+                    about: v.about(),
+                })
+                .collect(),
+            params: kademlia::overlay::PARAMS,
+            build: |v, p| kademlia::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
+            ci: KADEMLIA_CI,
+            bench: KADEMLIA_BENCH,
+        },
+    ]
 }
+
+/// Kademlia in CI: every variant at its default scope, which is exactly
+/// what `overlay check kademlia` runs (about 15 s), plus the correct
+/// protocol at k=1 with no failure at all: its buckets overflow and pings
+/// are always answered, yet lookups and gets still miss reachable nodes,
+/// which shows that `k1-failures` fails by k=1, not by the failure.
+const KADEMLIA_CI: &[Profile] = &[
+    Profile {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "the paper's protocol, k=2, one failure: every property holds",
+    },
+    Profile {
+        variant: "evict-without-ping",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "evicting without a ping drops live contacts and breaks lookups and repair",
+    },
+    Profile {
+        variant: "alpha-termination",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "stopping without the final k-closest round misses closer nodes",
+    },
+    Profile {
+        variant: "k1-failures",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "buckets of one: lookups and gets miss nodes the network can reach",
+    },
+    Profile {
+        variant: "correct",
+        params: &[("k", "1"), ("failures", "0")],
+        max_depth: None,
+        expect_violated: &["LookupFindsClosest", "StoredValueFound"],
+        about: "negative control: k=1 without failures already loses closest nodes",
+    },
+];
+
+/// Kademlia in `overlay bench`: the default scopes, and with `--large`
+/// the correct protocol with α=2.
+const KADEMLIA_BENCH: &[BenchScope] = &[
+    BenchScope {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        symmetry: true,
+        large: false,
+    },
+    BenchScope {
+        variant: "evict-without-ping",
+        params: &[],
+        max_depth: None,
+        symmetry: true,
+        large: false,
+    },
+    BenchScope {
+        variant: "correct",
+        params: &[("alpha", "2")],
+        max_depth: None,
+        symmetry: true,
+        large: true,
+    },
+];
 
 /// Chord in CI: every variant at its default scope, which is exactly what
 /// `overlay check chord` runs (about 10 s), plus the negative control that
