@@ -12,7 +12,10 @@
 //! bit and the observed pairs. Nothing else varies between states of one
 //! model, so the encoding is injective.
 
-use super::state::{Bucket, Lookup, NodeState, Outcome, Phase, Purpose, State, Status};
+use super::id::Node;
+use super::state::{
+    pair_bit, pairs, Bucket, Lookup, NodeState, Outcome, Phase, Purpose, State, Status,
+};
 use super::KademliaModel;
 use crate::check::compact::{bits_for, BitReader, BitWriter, Compact};
 
@@ -25,6 +28,8 @@ struct Layout {
     len: u32,
     cache: u32,
     rounds: u32,
+    /// The count of observed pairs (at most N·N).
+    pairs: u32,
 }
 
 impl KademliaModel {
@@ -39,6 +44,7 @@ impl KademliaModel {
             len: bits_for(self.cfg.k),
             cache: bits_for(self.cfg.cache),
             rounds: bits_for(n),
+            pairs: bits_for(n * n),
         }
     }
 }
@@ -131,8 +137,10 @@ impl Compact<State> for KademliaModel {
         }
         w.put(u32::from(s.stored_at), n);
         w.put(u32::from(s.evicted_live), 1);
-        w.put(s.observed.len() as u32, 2);
-        for &(x, y) in &s.observed {
+        // At most N·(N−1) pairs; each as a count then the pairs.
+        let observed: Vec<(Node, Node)> = pairs(s.observed).collect();
+        w.put(observed.len() as u32, l.pairs);
+        for (x, y) in observed {
             w.put(u32::from(x), l.id);
             w.put(u32::from(y), l.id);
         }
@@ -212,10 +220,10 @@ impl Compact<State> for KademliaModel {
         }
         s.stored_at = r.get(n) as u8;
         s.evicted_live = r.get(1) == 1;
-        for _ in 0..r.get(2) {
+        for _ in 0..r.get(l.pairs) {
             let x = r.get(l.id) as u8;
             let y = r.get(l.id) as u8;
-            s.observed.push((x, y));
+            s.observed |= pair_bit(x, y);
         }
         s
     }

@@ -158,7 +158,7 @@ pub fn check(s: &State, failures: usize, a: Action) -> Result<(), String> {
 /// Applies `a`, which must be enabled.
 pub fn apply(s: &mut State, r: &Rules, a: Action) {
     s.outcome = None;
-    s.observed.clear();
+    s.observed = 0;
     match a {
         Action::Join { j, via } => {
             let mut ns = NodeState {

@@ -113,10 +113,8 @@ impl KademliaModel {
                 })
             })
             .collect();
-        let observed: Vec<Value> = s
-            .observed
-            .iter()
-            .map(|&(x, y)| json!({ "#tup": [name(x), name(y)] }))
+        let observed: Vec<Value> = super::state::pairs(s.observed)
+            .map(|(x, y)| json!({ "#tup": [name(x), name(y)] }))
             .collect();
         vars.insert("status".into(), status);
         vars.insert("buckets".into(), buckets);

@@ -19,6 +19,9 @@ impl OverlayModel for KademliaModel {
     fn symmetry(&self) -> Option<&Switch> {
         Some(self.symmetry_flag())
     }
+    fn representative(&self) -> Option<crate::check::Representative<State>> {
+        Some(super::symmetry::representative)
+    }
     fn compact(&self) -> Option<&dyn Compact<State>> {
         Some(self)
     }

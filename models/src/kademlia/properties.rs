@@ -56,7 +56,7 @@ pub fn buckets_well_formed(s: &State, r: &Rules) -> bool {
             }
         }
     }
-    s.observed.iter().all(|&(x, y)| {
+    super::state::pairs(s.observed).all(|(x, y)| {
         if !s.is_live(x) {
             return true;
         }

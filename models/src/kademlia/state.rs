@@ -136,9 +136,29 @@ pub struct State {
     /// Ghost: some node dropped a contact from a bucket while that contact
     /// was live (LiveNodesNeverEvicted).
     pub evicted_live: bool,
-    /// Ghost: the contacts observed by the last event, as (observer,
-    /// observed) pairs (BucketsWellFormed checks they are at the tail).
-    pub observed: ArrayVec<[(Node, Node); 2]>,
+    /// Ghost: the contacts observed by the last event, as a set of
+    /// (observer, observed) pairs, bit `observer · MAX_NODES + observed`
+    /// (BucketsWellFormed checks they are at the tail). A set, not a list:
+    /// an event's observations happen in id order, and a list's order (or
+    /// a cut-off list) would make states differ under XOR translation.
+    pub observed: Pairs,
+}
+
+/// A set of (node, node) pairs, one bit each.
+pub type Pairs = u64;
+
+const _: () = assert!(MAX_NODES * MAX_NODES <= Pairs::BITS as usize);
+
+/// The pair's bit in a [`Pairs`] set.
+pub fn pair_bit(x: Node, y: Node) -> Pairs {
+    1 << (usize::from(x) * MAX_NODES + usize::from(y))
+}
+
+/// The pairs of a set, in order.
+pub fn pairs(set: Pairs) -> impl Iterator<Item = (Node, Node)> {
+    (0..Pairs::BITS as usize)
+        .filter(move |&b| set & (1 << b) != 0)
+        .map(|b| ((b / MAX_NODES) as Node, (b % MAX_NODES) as Node))
 }
 
 impl State {

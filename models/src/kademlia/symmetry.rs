@@ -19,7 +19,7 @@
 //! class are exactly the classes of the reachable states.
 
 use super::id::{elems, Node, Set};
-use super::state::{Bucket, NodeState, State};
+use super::state::{pair_bit, pairs, Bucket, NodeState, State};
 
 /// The translations that map nodes 0 … N−1 onto themselves.
 pub fn group(nodes: usize) -> u8 {
@@ -63,8 +63,14 @@ pub fn translate(s: &State, c: u8) -> State {
     });
     t.key = s.key.map(m);
     t.stored_at = set(s.stored_at, c);
-    t.observed = s.observed.iter().map(|&(x, y)| (m(x), m(y))).collect();
+    t.observed = pairs(s.observed).fold(0, |acc, (x, y)| acc | pair_bit(m(x), m(y)));
     t
+}
+
+/// [`canonical`] with the scope read off the state (one entry per node):
+/// the plain function the depth-first strategies take.
+pub fn representative(s: &State) -> State {
+    canonical(s, s.nodes.len())
 }
 
 /// The least translation of `s` (nodes 0 … N−1).

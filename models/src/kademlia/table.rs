@@ -62,9 +62,7 @@ pub fn observe(s: &mut State, r: &Rules, x: Node, y: Node) {
 }
 
 fn update(s: &mut State, r: &Rules, x: Node, y: Node) {
-    if s.observed.len() < s.observed.capacity() {
-        s.observed.push((x, y));
-    }
+    s.observed |= super::state::pair_bit(x, y);
     let i = r.bucket_of(x, y);
     let b: &mut Bucket = &mut s.node_mut(x).buckets[i];
     if let Some(pos) = b.entries.iter().position(|&e| e == y) {
