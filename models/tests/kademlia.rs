@@ -130,7 +130,7 @@ fn xor_symmetry_reduces_states_and_keeps_verdicts() {
 fn k1_without_failures_already_loses_closest_nodes() {
     let m = model("correct", &[("k", "1"), ("failures", "0")]);
     let (unique, props) = outcome(&m, &CheckOptions::default());
-    assert_eq!(unique, 565_426);
+    assert_eq!(unique, 512_166);
     assert_eq!(
         lengths(&props),
         with([None, None, None, Some(6), Some(7), None])
