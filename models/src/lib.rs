@@ -5,6 +5,14 @@
 //! format ([`trace`]), pictures of states ([`paint`]) and the registry the
 //! command line reads ([`registry`]).
 
+/// An event's reason for not being enabled, formatted only when someone
+/// will read it (see [`check::explain`]).
+macro_rules! why {
+    ($($t:tt)*) => {
+        if $crate::check::explain::explaining() { format!($($t)*) } else { String::new() }
+    };
+}
+
 pub mod check;
 pub mod chord;
 pub mod kademlia;

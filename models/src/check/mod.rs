@@ -5,8 +5,10 @@
 
 pub mod compact;
 pub mod engine;
+pub mod explain;
 pub mod liveness;
 pub mod minimize;
+pub mod repair;
 pub mod replay;
 pub mod run;
 mod runner;

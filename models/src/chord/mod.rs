@@ -72,24 +72,6 @@
 //!   sent); if the node rejoins before delivery, it cannot stabilize until
 //!   the old notification is delivered, and that delivery names it.
 
-/// An event's reason for not being enabled, formatted only when someone
-/// will read it: the checker asks "enabled?" millions of times and must
-/// not pay for the sentence (an empty `String` does not allocate).
-macro_rules! why {
-    ($($t:tt)*) => {
-        if $crate::chord::explaining() { format!($($t)*) } else { String::new() }
-    };
-}
-
-thread_local! {
-    static EXPLAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether reasons are being asked for on this thread.
-pub(crate) fn explaining() -> bool {
-    EXPLAIN.with(|e| e.get())
-}
-
 pub mod action;
 mod compact;
 pub mod correct;
@@ -98,7 +80,6 @@ pub mod original;
 pub mod overlay;
 mod paint;
 pub mod properties;
-mod repair;
 pub mod ring;
 pub mod state;
 pub mod symmetry;
@@ -218,7 +199,7 @@ impl Config {
 #[derive(Clone)]
 pub struct ChordModel {
     pub cfg: Config,
-    repair_memo: Arc<repair::Memo>,
+    repair_memo: Arc<crate::check::repair::Memo>,
     halt: Switch,
     symmetric: Switch,
 }
@@ -253,10 +234,7 @@ impl ChordModel {
 
     /// Why `a` is not enabled in `s` (in words), or `Ok`.
     pub fn explain(&self, s: &State, a: Action) -> Result<(), String> {
-        EXPLAIN.with(|e| e.set(true));
-        let out = self.check_action(s, a);
-        EXPLAIN.with(|e| e.set(false));
-        out
+        crate::check::explain::explained(|| self.check_action(s, a))
     }
 
     /// Whether `a` is enabled in `s`; the reason is empty unless asked
@@ -669,4 +647,17 @@ pub(crate) fn reachable(m: &ChordModel, limit: usize) -> std::collections::BTree
         todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
     }
     seen
+}
+
+/// Repairable's search (`check::repair`): the repair steps and the goal.
+impl crate::check::repair::Repair for ChordModel {
+    fn repaired(&self, s: &State) -> bool {
+        self.is_ideal(s)
+    }
+    fn repair_steps(&self, s: &State, out: &mut Vec<Action>) {
+        self.enabled(s, true, out)
+    }
+    fn repair(&self, s: &State, a: &Action) -> State {
+        self.apply(s, *a)
+    }
 }

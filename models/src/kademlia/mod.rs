@@ -111,23 +111,6 @@
 //! the nodes 0 … N−1 onto themselves (c below the largest power of two
 //! dividing N) form the group used by `--symmetry`.
 
-/// An event's reason for not being enabled, formatted only when someone
-/// will read it (as in the Chord model).
-macro_rules! why {
-    ($($t:tt)*) => {
-        if $crate::kademlia::explaining() { format!($($t)*) } else { String::new() }
-    };
-}
-
-thread_local! {
-    static EXPLAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether reasons are being asked for on this thread.
-pub(crate) fn explaining() -> bool {
-    EXPLAIN.with(|e| e.get())
-}
-
 pub mod action;
 mod compact;
 pub mod events;
@@ -137,7 +120,6 @@ pub mod lookup;
 pub mod overlay;
 mod paint;
 pub mod properties;
-mod repair;
 pub mod state;
 pub mod symmetry;
 pub mod table;
@@ -323,7 +305,7 @@ impl Config {
 pub struct KademliaModel {
     pub cfg: Config,
     rules: Rules,
-    repair_memo: Arc<repair::Memo>,
+    repair_memo: Arc<crate::check::repair::Memo>,
     halt: Switch,
     symmetric: Switch,
 }
@@ -346,10 +328,7 @@ impl KademliaModel {
 
     /// Why `a` is not enabled in `s` (in words), or `Ok`.
     pub fn explain(&self, s: &State, a: Action) -> Result<(), String> {
-        EXPLAIN.with(|e| e.set(true));
-        let out = self.check_action(s, a);
-        EXPLAIN.with(|e| e.set(false));
-        out
+        crate::check::explain::explained(|| self.check_action(s, a))
     }
 
     pub fn check_action(&self, s: &State, a: Action) -> Result<(), String> {
@@ -557,4 +536,17 @@ pub(crate) fn reachable(m: &KademliaModel, limit: usize) -> std::collections::BT
         todo.extend(acts.iter().map(|&a| m.apply(&s, a)));
     }
     seen
+}
+
+/// Repairable's search (`check::repair`): the repair steps and the goal.
+impl crate::check::repair::Repair for KademliaModel {
+    fn repaired(&self, s: &State) -> bool {
+        self.converged(s)
+    }
+    fn repair_steps(&self, s: &State, out: &mut Vec<Action>) {
+        self.enabled(s, true, out)
+    }
+    fn repair(&self, s: &State, a: &Action) -> State {
+        self.apply(s, *a)
+    }
 }

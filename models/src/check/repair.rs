@@ -1,20 +1,32 @@
-//! Repairable: can repair steps alone (refresh lookups and the deliveries
-//! they and pings cause) reach a state where every lookup finds the k
-//! closest reachable nodes? Memoised as Chord's is (`chord/repair.rs`).
+//! "Repairable" properties, for any model: can repair steps alone reach a
+//! repaired state (Chord: Ideal; Kademlia: every lookup finds the k
+//! closest) from here?
 //!
 //! Answered by a search over the repair-only successors of a state, with a
 //! memo shared by the checker's threads. The memo makes the whole check
-//! near-linear: when a search reaches such a state, every state on the path
-//! is repairable; when it exhausts, every state it saw is not (their
-//! repair-closures lie inside the exhausted one).
+//! near-linear: when a search reaches a repaired state, every state on the
+//! path found is repairable; when it exhausts, every state it saw is not
+//! (their repair-closures lie inside the exhausted one).
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::{KademliaModel, State};
-use crate::check::compact::{self, Compact};
-use crate::check::engine::FpSet;
+use stateright::Model;
+
+use super::compact::{self, Compact};
+use super::engine::FpSet;
+use super::OverlayModel;
+
+/// What a model offers for the search: its repair steps and its goal.
+pub trait Repair: OverlayModel + Compact<<Self as Model>::State> {
+    /// The goal: a repaired state.
+    fn repaired(&self, s: &Self::State) -> bool;
+    /// The repair steps enabled in `s` (appended to `out`).
+    fn repair_steps(&self, s: &Self::State, out: &mut Vec<Self::Action>);
+    /// The state a repair step leads to.
+    fn repair(&self, s: &Self::State, a: &Self::Action) -> Self::State;
+}
 
 /// Verdicts by state fingerprint: the repairable states and the others,
 /// as two fingerprint sets (about 14 bytes a state, where a map of
@@ -25,7 +37,7 @@ pub struct Memo(Mutex<(FpSet, FpSet)>);
 
 /// XXH3 of the state's compact encoding (`super::compact`): faster than
 /// hashing the state through `Hash`.
-fn fingerprint(m: &KademliaModel, s: &State) -> u64 {
+fn fingerprint<M: Repair>(m: &M, s: &M::State) -> u64 {
     let mut buf = Vec::with_capacity(16);
     m.encode(s, &mut buf);
     compact::fingerprint(&buf)
@@ -49,7 +61,7 @@ impl Memo {
         }
     }
 
-    pub fn repairable(&self, m: &KademliaModel, s: &State) -> bool {
+    pub fn repairable<M: Repair>(&self, m: &M, s: &M::State) -> bool {
         let start = fingerprint(m, s);
         if let Some(v) = self.get(start) {
             return v;
@@ -57,14 +69,14 @@ impl Memo {
         // Breadth-first over repair steps; parent links to mark the path.
         let mut parent: HashMap<u64, u64> = HashMap::new();
         parent.insert(start, start);
-        let mut queue = VecDeque::from([(*s, start)]);
+        let mut queue: VecDeque<(M::State, u64)> = VecDeque::from([(s.clone(), start)]);
         let mut actions = Vec::new();
         while let Some((x, fx)) = queue.pop_front() {
             let known = if fx == start { None } else { self.get(fx) };
             let found = match known {
                 Some(false) => continue,
                 Some(true) => true,
-                None => m.converged(&x),
+                None => m.repaired(&x),
             };
             if found {
                 let mut path = vec![fx];
@@ -77,9 +89,9 @@ impl Memo {
                 return true;
             }
             actions.clear();
-            m.enabled(&x, true, &mut actions);
-            for &a in &actions {
-                let y = m.apply(&x, a);
+            m.repair_steps(&x, &mut actions);
+            for a in &actions {
+                let y = m.repair(&x, a);
                 let fy = fingerprint(m, &y);
                 if let Entry::Vacant(e) = parent.entry(fy) {
                     e.insert(fx);
