@@ -476,7 +476,9 @@ pub enum StrategyArg {
     /// counterexamples, a 64-bit fingerprint and a parent link (about 19
     /// bytes) per state, level-synchronous threads.
     BfsCompact,
-    /// Depth-first, exhaustive, less memory.
+    /// Stateright's depth-first search: exhaustive, but it keeps a whole
+    /// path per stack entry (original N=3 needs 8.9 GiB), so large spaces
+    /// need --symmetry or a budget.
     Dfs,
     /// Seeded random walks; never complete.
     Sim,

@@ -19,7 +19,8 @@ pub enum Strategy {
     /// encodings; the same verdicts, counts and shortest counterexamples
     /// as `Bfs` in a fraction of the memory and time.
     BfsCompact,
-    /// Depth-first: less memory, paths not shortest.
+    /// Stateright's depth-first search: paths not shortest, a whole path
+    /// per stack entry.
     Dfs,
     /// Random walks from a seed: never complete, finds deep bugs fast.
     Sim { seed: u64 },
