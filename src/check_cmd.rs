@@ -293,15 +293,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
             "--strategy sim walks forever: give it a budget (--timeout, --max-states or --max-depth)",
         ));
     }
-    let timeout = match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => {
-            return Err(input_error(format!(
-                "--timeout {t}: expected a positive number of seconds"
-            )))
-        }
-        Some(t) => Some(Duration::from_secs_f64(t)),
-        None => None,
-    };
+    let timeout = timeout_of(args)?;
     Ok(CheckOptions {
         strategy: match args.strategy {
             StrategyArg::Bfs => Strategy::Bfs,
@@ -693,4 +685,15 @@ fn liveness_json(
         "as_expected": exit == Exit::Ok,
         "liveness": props,
     })
+}
+
+/// `--timeout SECONDS` as a duration: a positive, finite number.
+pub(crate) fn timeout_of(args: &CheckArgs) -> Result<Option<Duration>, Failure> {
+    match args.timeout {
+        Some(t) if !(t.is_finite() && t > 0.0) => Err(input_error(format!(
+            "--timeout {t}: expected a positive number of seconds"
+        ))),
+        Some(t) => Ok(Some(Duration::from_secs_f64(t))),
+        None => Ok(None),
+    }
 }

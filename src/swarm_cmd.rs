@@ -24,7 +24,6 @@
 //! on the machine's speed).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use overlay_models::check::swarm::{self, SwarmOptions, SwarmOutcome};
 use overlay_models::check::{Expect, Runner, Verdict};
@@ -95,15 +94,7 @@ pub fn check(args: &CheckArgs) -> Outcome {
             "--strategy swarm prints --format text or json (merge the results with `overlay merge`), not junit or --report",
         ));
     }
-    let timeout = match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => {
-            return Err(input_error(format!(
-                "--timeout {t}: expected a positive number of seconds"
-            )))
-        }
-        Some(t) => Some(Duration::from_secs_f64(t)),
-        None => None,
-    };
+    let timeout = crate::check_cmd::timeout_of(args)?;
     let model = args
         .model_args()
         .ok_or_else(|| input_error("name a model"))?;
