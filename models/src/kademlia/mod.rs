@@ -71,8 +71,9 @@
 //! * **BucketsWellFormed**: entries in the bucket of their prefix length,
 //!   never the owner, no duplicates, at most k; caches likewise; a pending
 //!   ping names an entry; and "ordered by last seen" through a ghost: the
-//!   contacts the last event observed sit at the tail of their bucket (or
-//!   cache).
+//!   contacts the last event observed (a set of observer–contact pairs,
+//!   not a list: a list's order would follow the ids and break the XOR
+//!   symmetry) sit at the tail of their bucket (or cache).
 //! * **LiveNodesNeverEvicted**: a ghost bit set whenever an entry leaves a
 //!   bucket while its node is live.
 //! * **LookupTerminates**, by a variant-independent bound checked as an
@@ -92,7 +93,8 @@
 //!   alone (refresh lookups, query deliveries and timeouts, pongs and ping
 //!   timeouts; no joins, failures, stores or gets) can reach a state where
 //!   every live node's lookup for every id, run then, returns the k closest
-//!   nodes it can reach. Memoised as Chord's ([`repair`]).
+//!   nodes it can reach. Memoised by the search every model shares
+//!   ([`crate::check::repair`]).
 //!
 //! ## Variants
 //!
