@@ -374,7 +374,7 @@ pub fn principals_are_ring_members(s: &State) -> bool {
     principals(s).into_iter().all(|p| has(ring, p))
 }
 
-/// Ideal (correct): Invariant, every member on the ring, succ[0]/prdc
+/// Ideal (correct): Invariant, every member on the ring, `succ[0]`/`prdc`
 /// mutual, every list the chain of first successors.
 pub fn ideal_correct(s: &State, r: usize) -> bool {
     invariant(s, r)
