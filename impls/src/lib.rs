@@ -1,9 +1,11 @@
 //! # overlay-impls
 //!
 //! Concrete overlay nodes: sans-IO state machines with real identifiers and
-//! wire codecs ([`chord`]), driven by a deterministic simulator and a UDP
-//! runtime ([`runtime`]). This crate never depends on `overlay-models`, so
-//! that conformance between the two is evidence rather than tautology.
+//! wire codecs ([`chord`]; so far only the KRPC codec of [`kademlia`]),
+//! driven by a deterministic simulator and a UDP runtime ([`runtime`]). This
+//! crate never depends on `overlay-models`, so that conformance between the
+//! two is evidence rather than tautology.
 
 pub mod chord;
+pub mod kademlia;
 pub mod runtime;
