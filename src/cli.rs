@@ -111,7 +111,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "A..B", value_parser = crate::swarm_cmd::parse_seeds)]
     pub seeds: Option<crate::swarm_cmd::Seeds>,
     /// With --strategy swarm: where each worker writes its JSON result,
-    /// <model>_<variant>_<params>_seed<N>.json [default: swarm].
+    /// <model>_<variant>_<params>_seed<N>.json (…_seed<N>_symmetry.json with --symmetry) [default: swarm].
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// With --strategy swarm: the bitstate table has 2^BITS bits (plus a

@@ -130,7 +130,7 @@ pub fn check(args: &CheckArgs) -> Outcome {
             line.finish();
             let exit = exit_code(&out);
             let result = result_json(r, &opts, &out);
-            let path = out_dir.join(result_name(r, seed));
+            let path = out_dir.join(result_name(r, seed, opts.symmetry));
             write(&path, &pretty(&result))?;
             let traces = match (&args.trace_dir, args.no_traces) {
                 (Some(dir), false) => write_traces(dir, r, &out)?,
@@ -163,14 +163,17 @@ pub fn exit_code<P>(out: &SwarmOutcome<P>) -> Exit {
     })
 }
 
-/// `chord_original_nodes3_succ-list2_seed7.json`
-pub fn result_name(r: &dyn Runner, seed: u64) -> String {
+/// `chord_original_nodes3_succ-list2_seed7.json`, with `_symmetry` before
+/// `.json` for a reduced worker (so that it does not overwrite the plain
+/// worker of the same seed: they search differently).
+pub fn result_name(r: &dyn Runner, seed: u64, symmetry: bool) -> String {
     let params: Vec<String> = r.params().iter().map(|(k, v)| format!("{k}{v}")).collect();
     format!(
-        "{}_{}_{}_seed{seed}.json",
+        "{}_{}_{}_seed{seed}{}.json",
         r.model_name(),
         r.variant_name(),
-        params.join("_")
+        params.join("_"),
+        if symmetry { "_symmetry" } else { "" }
     )
 }
 

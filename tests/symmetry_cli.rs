@@ -76,4 +76,7 @@ fn random_walks_and_swarm_workers_with_symmetry_give_concrete_runs() {
         "{doc}"
     );
     assert!(all_replay(dir.path()) >= 5, "{doc}");
+    // Its result file is told apart from the plain worker's of that seed.
+    let result = "out/chord_original_nodes3_succ-list2_seed1_symmetry.json";
+    assert!(dir.path().join(result).is_file(), "{doc}");
 }
