@@ -153,6 +153,31 @@ impl<'a> BitReader<'a> {
     }
 }
 
+/// Test support: `codec` decodes what it encodes for every state of
+/// `states`, no two states share an encoding, and none takes more than
+/// `max_bytes`. Every model's codec is tested with this.
+#[cfg(test)]
+pub(crate) fn assert_round_trips<S>(
+    codec: &dyn Compact<S>,
+    states: &[S],
+    max_bytes: usize,
+    label: &str,
+) where
+    S: PartialEq + std::fmt::Debug,
+{
+    let mut codes = std::collections::BTreeSet::new();
+    let mut longest = 0;
+    for s in states {
+        let mut out = Vec::new();
+        codec.encode(s, &mut out);
+        assert_eq!(&codec.decode(&out), s, "{label}: {s:?}");
+        longest = longest.max(out.len());
+        codes.insert(out);
+    }
+    assert_eq!(codes.len(), states.len(), "{label}: injective");
+    assert!(longest <= max_bytes, "{label}: {longest} bytes");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

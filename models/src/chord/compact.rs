@@ -123,9 +123,9 @@ impl Compact<State> for ChordModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::compact::assert_round_trips;
     use crate::chord::overlay::build;
     use stateright::Model;
-    use std::collections::BTreeSet;
 
     #[test]
     fn encoding_round_trips_and_is_injective() {
@@ -145,17 +145,8 @@ mod tests {
                 .collect();
             let m = build(variant, &params).unwrap();
             let states = crate::chord::reachable(&m, 5000);
-            let mut codes = BTreeSet::new();
-            let mut longest = 0;
-            for s in &states {
-                let mut out = Vec::new();
-                m.encode(s, &mut out);
-                assert_eq!(&m.decode(&out), s, "{variant}: {s:?}");
-                longest = longest.max(out.len());
-                codes.insert(out);
-            }
-            assert_eq!(codes.len(), states.len(), "{variant}: injective");
-            assert!(longest <= max_bytes, "{variant}: {longest} bytes");
+            let states: Vec<State> = states.into_iter().collect();
+            assert_round_trips(&m, &states, max_bytes, variant);
         }
     }
 

@@ -232,8 +232,8 @@ impl Compact<State> for KademliaModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::compact::assert_round_trips;
     use crate::kademlia::overlay::build;
-    use std::collections::BTreeSet;
 
     #[test]
     fn encoding_round_trips_and_is_injective() {
@@ -253,17 +253,8 @@ mod tests {
                 .collect();
             let m = build(variant, &params).unwrap();
             let states = crate::kademlia::reachable(&m, 5000);
-            let mut codes = BTreeSet::new();
-            let mut longest = 0;
-            for s in &states {
-                let mut out = Vec::new();
-                m.encode(s, &mut out);
-                assert_eq!(&m.decode(&out), s, "{variant}: {s:?}");
-                longest = longest.max(out.len());
-                codes.insert(out);
-            }
-            assert_eq!(codes.len(), states.len(), "{variant}: injective");
-            assert!(longest <= max_bytes, "{variant}: {longest} bytes");
+            let states: Vec<State> = states.into_iter().collect();
+            assert_round_trips(&m, &states, max_bytes, variant);
         }
     }
 }
