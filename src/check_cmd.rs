@@ -408,11 +408,7 @@ fn print_text(run: &CheckedRun) {
         "property", "expected", "verdict", ""
     );
     for (p, path) in out.properties.iter().zip(&run.traces) {
-        let trace = match (&p.path, path) {
-            (Some(t), Some(f)) => format!("{} events  {}", t.len_events(), f.display()),
-            (Some(t), None) => format!("{} events", t.len_events()),
-            _ => String::new(),
-        };
+        let trace = trace_column(p.path.as_ref(), path.as_deref());
         println!(
             "  {:width$}  {:8}  {:8}  {:8}  {}",
             p.info.name,
@@ -695,5 +691,15 @@ pub(crate) fn timeout_of(args: &CheckArgs) -> Result<Option<Duration>, Failure> 
         ))),
         Some(t) => Ok(Some(Duration::from_secs_f64(t))),
         None => Ok(None),
+    }
+}
+
+/// The last column of a property table: the counterexample's length and
+/// file, when there is one.
+pub(crate) fn trace_column(trace: Option<&Trace>, file: Option<&std::path::Path>) -> String {
+    match (trace, file) {
+        (Some(t), Some(f)) => format!("{} events  {}", t.len_events(), f.display()),
+        (Some(t), None) => format!("{} events", t.len_events()),
+        _ => String::new(),
     }
 }

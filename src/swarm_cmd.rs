@@ -355,11 +355,7 @@ fn print_text(
         "property", "expected", "verdict", ""
     );
     for (p, file) in out.properties.iter().zip(traces) {
-        let trace = match (&p.path, file) {
-            (Some(t), Some(f)) => format!("{} events  {}", t.len_events(), f.display()),
-            (Some(t), None) => format!("{} events", t.len_events()),
-            _ => String::new(),
-        };
+        let trace = crate::check_cmd::trace_column(p.path.as_ref(), file.as_deref());
         println!(
             "  {:width$}  {:8}  {:9}  {:8}  {}",
             p.info.name,
