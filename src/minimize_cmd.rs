@@ -53,7 +53,7 @@ pub fn minimize(args: &MinimizeArgs) -> Outcome {
     let removed = before - after;
     match args.format {
         Format::Json => {
-            let doc = json!({
+            let mut doc = json!({
                 "input": shown,
                 "output": out.display().to_string(),
                 "property": report.property,
@@ -63,7 +63,6 @@ pub fn minimize(args: &MinimizeArgs) -> Outcome {
                 "first_violation": report.first_violation,
                 "replays": report.tests,
             });
-            let mut doc = doc;
             if let Some((prefix, cycle)) = report.lasso {
                 // A lasso is violated by its whole run, not at a step.
                 doc["first_violation"] = Value::Null;

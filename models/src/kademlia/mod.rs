@@ -480,7 +480,7 @@ impl Model for KademliaModel {
     fn init_states(&self) -> Vec<State> {
         let s = self.concrete_init();
         vec![if self.symmetric.is_on() {
-            symmetry::canonical(&s, self.cfg.nodes)
+            symmetry::canonical(&s)
         } else {
             s
         }]
@@ -494,7 +494,7 @@ impl Model for KademliaModel {
         let mut t = *s;
         events::apply(&mut t, &self.rules, a);
         if self.symmetric.is_on() {
-            t = symmetry::canonical(&t, self.cfg.nodes);
+            t = symmetry::canonical(&t);
         }
         Some(t)
     }

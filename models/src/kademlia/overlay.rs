@@ -20,7 +20,7 @@ impl OverlayModel for KademliaModel {
         Some(self.symmetry_flag())
     }
     fn representative(&self) -> Option<crate::check::Representative<State>> {
-        Some(super::symmetry::representative)
+        Some(super::symmetry::canonical)
     }
     fn compact(&self) -> Option<&dyn Compact<State>> {
         Some(self)

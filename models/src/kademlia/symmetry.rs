@@ -67,15 +67,9 @@ pub fn translate(s: &State, c: u8) -> State {
     t
 }
 
-/// [`canonical`] with the scope read off the state (one entry per node):
-/// the plain function the depth-first strategies take.
-pub fn representative(s: &State) -> State {
-    canonical(s, s.nodes.len())
-}
-
-/// The least translation of `s` (nodes 0 … N−1).
-pub fn canonical(s: &State, nodes: usize) -> State {
-    (1..group(nodes))
+/// The least translation of `s` (nodes 0 … N−1: one entry per node).
+pub fn canonical(s: &State) -> State {
+    (1..group(s.nodes.len()))
         .map(|c| translate(s, c))
         .fold(*s, |best, x| best.min(x))
 }
