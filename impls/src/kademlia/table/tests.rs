@@ -1,0 +1,130 @@
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use super::*;
+
+/// An id whose first byte is `b` (the rest zero), so prefixes are easy to
+/// read: with `me` = 0x00…, id 0x80… is in bucket 0, 0x40… in bucket 1.
+fn id(b: u8, tail: u8) -> NodeId {
+    let mut x = [0u8; 20];
+    x[0] = b;
+    x[19] = tail;
+    NodeId(x)
+}
+
+fn addr(i: u8) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, i), 6881)
+}
+
+fn me() -> NodeId {
+    NodeId([0; 20])
+}
+
+#[test]
+fn contacts_land_in_the_bucket_of_their_prefix() {
+    let mut t = Table::new(me(), 2, 1, 1);
+    assert_eq!(t.observe(1, id(0x80, 1), addr(1)), Observed::Added);
+    assert_eq!(t.observe(2, id(0x40, 1), addr(2)), Observed::Added);
+    assert_eq!(t.observe(3, me(), addr(3)), Observed::Ignored);
+    assert_eq!(t.bucket(0)[0].id, id(0x80, 1));
+    assert_eq!(t.bucket(1)[0].id, id(0x40, 1));
+    assert_eq!(t.len(), 2);
+    t.check().unwrap();
+}
+
+#[test]
+fn a_known_contact_moves_to_the_tail() {
+    let mut t = Table::new(me(), 3, 1, 1);
+    t.observe(1, id(0x80, 1), addr(1));
+    t.observe(2, id(0x80, 2), addr(2));
+    assert_eq!(t.observe(3, id(0x80, 1), addr(1)), Observed::Refreshed);
+    let order: Vec<_> = t.bucket(0).iter().map(|c| c.id).collect();
+    assert_eq!(order, vec![id(0x80, 2), id(0x80, 1)]);
+    t.check().unwrap();
+}
+
+#[test]
+fn a_known_id_from_another_address_is_ignored() {
+    let mut t = Table::new(me(), 3, 1, 1);
+    t.observe(1, id(0x80, 1), addr(1));
+    assert_eq!(t.observe(2, id(0x80, 1), addr(9)), Observed::Ignored);
+    assert_eq!(t.bucket(0)[0].addr, addr(1));
+}
+
+#[test]
+fn a_full_bucket_pings_its_head_once_and_caches_the_newcomer() {
+    let mut t = Table::new(me(), 2, 2, 1);
+    t.observe(1, id(0x80, 1), addr(1));
+    t.observe(2, id(0x80, 2), addr(2));
+    let head = *t.get(&id(0x80, 1)).unwrap();
+    assert_eq!(
+        t.observe(3, id(0x80, 3), addr(3)),
+        Observed::Cached { ping: Some(head) }
+    );
+    // A second newcomer waits for the same ping.
+    assert_eq!(
+        t.observe(4, id(0x80, 4), addr(4)),
+        Observed::Cached { ping: None }
+    );
+    assert_eq!(t.cached(0).len(), 2);
+    // The head answers: it stays, moved to the tail; newcomers stay cached.
+    assert_eq!(t.observe(5, id(0x80, 1), addr(1)), Observed::Refreshed);
+    let order: Vec<_> = t.bucket(0).iter().map(|c| c.id).collect();
+    assert_eq!(order, vec![id(0x80, 2), id(0x80, 1)]);
+    // LiveNodesNeverEvicted: the live head was not replaced.
+    assert!(t.get(&id(0x80, 3)).is_none());
+    t.check().unwrap();
+}
+
+#[test]
+fn a_failed_eviction_ping_promotes_the_freshest_cached_contact() {
+    let mut t = Table::new(me(), 2, 2, 3);
+    t.observe(1, id(0x80, 1), addr(1));
+    t.observe(2, id(0x80, 2), addr(2));
+    t.observe(3, id(0x80, 3), addr(3));
+    t.observe(4, id(0x80, 4), addr(4));
+    // Pinged for eviction: one failure suffices, whatever stale_after.
+    let gone = t.failed(&id(0x80, 1)).unwrap();
+    assert_eq!(gone.id, id(0x80, 1));
+    let order: Vec<_> = t.bucket(0).iter().map(|c| c.id).collect();
+    assert_eq!(order, vec![id(0x80, 2), id(0x80, 4)]);
+    assert_eq!(t.cached(0).len(), 1);
+    t.check().unwrap();
+}
+
+#[test]
+fn lookup_failures_drop_a_contact_after_stale_after_in_a_row() {
+    let mut t = Table::new(me(), 2, 0, 2);
+    t.observe(1, id(0x80, 1), addr(1));
+    assert_eq!(t.failed(&id(0x80, 1)), None);
+    // Hearing from it resets the count.
+    t.observe(2, id(0x80, 1), addr(1));
+    assert_eq!(t.failed(&id(0x80, 1)), None);
+    assert!(t.failed(&id(0x80, 1)).is_some());
+    assert!(t.is_empty());
+}
+
+#[test]
+fn closest_sorts_by_xor_distance() {
+    let mut t = Table::new(me(), 8, 0, 1);
+    for (i, b) in [0x80u8, 0x40, 0x20, 0xc0].into_iter().enumerate() {
+        t.observe(i as u64, id(b, 0), addr(i as u8));
+    }
+    let target = id(0x41, 0);
+    let got: Vec<_> = t.closest(&target, 3).iter().map(|c| c.id.0[0]).collect();
+    // 0x41 XOR: 0x40 → 0x01, 0x20 → 0x61, 0xc0 → 0x81, 0x80 → 0xc1.
+    assert_eq!(got, vec![0x40, 0x20, 0xc0]);
+}
+
+#[test]
+fn check_catches_a_misplaced_entry() {
+    let mut t = Table::new(me(), 2, 0, 1);
+    t.observe(1, id(0x80, 1), addr(1));
+    // Corrupt: put a bucket-1 id into bucket 0.
+    t.buckets[0].entries.push(Contact {
+        id: id(0x40, 0),
+        addr: addr(2),
+        last_seen: 2,
+        failures: 0,
+    });
+    assert!(t.check().unwrap_err().contains("not its own"));
+}
