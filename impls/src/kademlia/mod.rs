@@ -2,4 +2,5 @@
 //!
 //! So far only the wire codec, [`krpc`]; the sans-IO node comes next.
 
+pub mod items;
 pub mod krpc;
