@@ -2,10 +2,11 @@
 //!
 //! The wire codec is [`krpc`]; the sans-IO node's parts are the routing
 //! table ([`table`]), the iterative lookup ([`lookup`]), write tokens
-//! ([`tokens`]) and announced peers ([`peers`]).
+//! ([`tokens`]), announced peers ([`peers`]) and BEP 44 items ([`items`]).
 
 pub mod distance;
 pub mod hex;
+pub mod items;
 pub mod krpc;
 pub mod lookup;
 pub mod peers;
