@@ -291,9 +291,11 @@ pub struct ExploreArgs {
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// The overlay (chord).
+    /// The overlay: chord or kademlia.
     pub overlay: String,
-    /// Ring size, built stable by an oracle (exact successors and fingers).
+    /// Network size. Chord: a stable ring built by an oracle (exact
+    /// successors and fingers). Kademlia: converged routing tables built by
+    /// an oracle (every bucket holds k random nodes of its range).
     #[arg(long, default_value_t = 1000)]
     pub nodes: usize,
     /// Lookups of random keys from random live nodes.
@@ -302,14 +304,23 @@ pub struct SimulateArgs {
     /// Seed of every random choice (ids are SHA-1 of simulated addresses).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Fraction of nodes that crash after the ring is built and before
+    /// Fraction of nodes that crash after the network is built and before
     /// the lookups, with no time to repair (Chord paper §6.4); lookups
     /// route around the dead by timeouts.
     #[arg(long, default_value_t = 0.0)]
     pub fail_fraction: f64,
-    /// Successor-list length r (lookups also route by successors).
-    #[arg(long, default_value_t = 3)]
-    pub succ_list: usize,
+    /// Chord only: successor-list length r (lookups also route by
+    /// successors) [default: 3].
+    #[arg(long)]
+    pub succ_list: Option<usize>,
+    /// Kademlia only: bucket size, and how many closest nodes a lookup
+    /// returns [default: 8, as BEP 5].
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Kademlia only: queries in flight per lookup [default: 3, as the
+    /// paper].
+    #[arg(long)]
+    pub alpha: Option<usize>,
     /// Probability that a datagram is lost (lookups time out and retry).
     #[arg(long, default_value_t = 0.0)]
     pub loss: f64,

@@ -17,6 +17,7 @@ mod progress;
 mod report;
 mod run_cmd;
 mod simulate_cmd;
+mod simulate_kademlia;
 mod swarm_cmd;
 mod trace_cmds;
 

@@ -20,19 +20,40 @@ use crate::exit::{Exit, Outcome};
 use crate::input_error;
 
 /// Overlays this command can simulate.
-const OVERLAYS: &[&str] = &["chord"];
+const OVERLAYS: &[&str] = &["chord", "kademlia"];
 
 pub fn simulate(a: &SimulateArgs) -> Outcome {
-    if a.overlay != "chord" {
-        return Err(input_error(format!(
-            "unknown overlay `{}`; simulate knows: {}",
-            a.overlay,
+    match a.overlay.as_str() {
+        "chord" => {
+            only_for(
+                "kademlia",
+                &[("--k", a.k.is_some()), ("--alpha", a.alpha.is_some())],
+            )?;
+            simulate_chord(a)
+        }
+        "kademlia" => {
+            only_for("chord", &[("--succ-list", a.succ_list.is_some())])?;
+            crate::simulate_kademlia::simulate(a)
+        }
+        other => Err(input_error(format!(
+            "unknown overlay `{other}`; simulate knows: {}",
             OVERLAYS.join(", ")
-        )));
+        ))),
     }
+}
+
+/// Refuses flags of another overlay rather than ignoring them.
+fn only_for(overlay: &str, flags: &[(&str, bool)]) -> Result<(), crate::exit::Failure> {
+    match flags.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(input_error(format!("{flag} applies to {overlay} only"))),
+        None => Ok(()),
+    }
+}
+
+fn simulate_chord(a: &SimulateArgs) -> Outcome {
     let params = Params {
         fail_fraction: a.fail_fraction,
-        succ_list: a.succ_list,
+        succ_list: a.succ_list.unwrap_or(3),
         net: overlay_impls::runtime::sim::Net {
             delay_min: a.delay_min,
             delay_max: a.delay_max,
@@ -192,10 +213,10 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
 
 /// A progress line on stderr, only when stderr is a terminal (as
 /// `crate::progress::Line`, whose messages are about model checking).
-struct Spinner(Option<ProgressBar>);
+pub(crate) struct Spinner(Option<ProgressBar>);
 
 impl Spinner {
-    fn new(label: &str) -> Spinner {
+    pub(crate) fn new(label: &str) -> Spinner {
         if !std::io::stderr().is_terminal() {
             return Spinner(None);
         }
@@ -209,16 +230,16 @@ impl Spinner {
         Spinner(Some(bar))
     }
 
-    fn show(&self, phase: Phase) {
+    pub(crate) fn show(&self, phase: Phase) {
         if let Some(bar) = &self.0 {
             bar.set_message(match phase {
-                Phase::Building { nodes } => format!("building a ring of {nodes} nodes"),
+                Phase::Building { nodes } => format!("building a network of {nodes} nodes"),
                 Phase::Lookups { done, total } => format!("lookups {done}/{total}"),
             });
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }

@@ -1,7 +1,7 @@
 //! Command-line tests for `overlay simulate`: the JSON shape, determinism
 //! (same seed, same report apart from the measured "performance"), a
-//! pinned path length, lookups on a ring with and without crashes, and
-//! bad input (exit 2). Small rings only: performance is a benchmark in the
+//! pinned path length, lookups on a Chord ring and in a Kademlia network
+//! with and without crashes, and bad input (exit 2). Small rings only: performance is a benchmark in the
 //! README, never asserted here.
 
 use serde_json::Value;
@@ -179,9 +179,22 @@ fn assert_input_error(args: &[&str], needles: &[&str]) {
 #[test]
 fn bad_input_exits_2_naming_the_problem() {
     assert_input_error(
-        &words("simulate kademlia --nodes 10"),
-        &["unknown overlay `kademlia`", "chord"],
+        &words("simulate can --nodes 10"),
+        &["unknown overlay `can`", "chord, kademlia"],
     );
+    assert_input_error(
+        &words("simulate kademlia --succ-list 3"),
+        &["--succ-list applies to chord only"],
+    );
+    assert_input_error(
+        &words("simulate chord --k 3"),
+        &["--k applies to kademlia only"],
+    );
+    assert_input_error(
+        &words("simulate kademlia --nodes 1"),
+        &["--nodes", "at least 2"],
+    );
+    assert_input_error(&words("simulate kademlia --alpha 0"), &["alpha"]);
     assert_input_error(
         &words("simulate chord --nodes 0"),
         &["--nodes", "at least 1"],
@@ -223,4 +236,55 @@ fn lookups_survive_a_lossy_network() {
     assert_eq!((u(&doc, "delay_min_ms"), u(&doc, "delay_max_ms")), (1, 9));
     assert!(u(&doc, "correct_lookups") >= 990, "{doc}");
     assert!(f(&doc, "mean_timeouts") > 0.0, "{doc}");
+}
+
+/// Kademlia (IPTPS 2002 §2.3): lookups find the k closest in O(log N)
+/// steps. The documented JSON fields, a pinned result, determinism.
+#[test]
+fn kademlia_json_fields_pinned_hops_and_determinism() {
+    let line = "simulate kademlia --nodes 3000 --lookups 500 --seed 5 --format json";
+    let doc = simulate_json(line);
+    for key in [
+        "nodes",
+        "lookups",
+        "mean_hops",
+        "found_k_closest_fraction",
+        "mean_messages",
+        "p99_hops",
+        "median_hops",
+    ] {
+        assert!(!doc[key].is_null(), "{key} missing in {doc}");
+    }
+    assert_eq!(u(&doc, "nodes"), 3000);
+    assert_eq!(u(&doc, "lookups"), 500);
+    assert_eq!(u(&doc, "failed_lookups"), 0);
+    // Pinned: any change to lookups or tables shows here.
+    insta::assert_json_snapshot!(
+        "kademlia_3000_nodes",
+        serde_json::json!({
+            "mean_hops": doc["mean_hops"],
+            "hop_histogram": doc["hop_histogram"],
+            "mean_messages": doc["mean_messages"],
+            "found_k_closest": doc["found_k_closest"],
+            "messages_sent": doc["messages_sent"],
+        })
+    );
+    assert!(f(&doc, "found_k_closest_fraction") > 0.99, "{doc}");
+    assert_eq!(
+        without_performance(doc),
+        without_performance(simulate_json(line))
+    );
+}
+
+/// With a fifth of the nodes crashed and no repair, lookups time out on the
+/// dead and still find the closest live node nearly always.
+#[test]
+fn kademlia_routes_around_crashed_nodes() {
+    let doc = simulate_json(
+        "simulate kademlia --nodes 2000 --lookups 500 --seed 2 --fail-fraction 0.2 --format json",
+    );
+    assert_eq!(u(&doc, "crashed"), 400);
+    assert!(f(&doc, "mean_timeouts") > 1.0, "{doc}");
+    assert!(f(&doc, "found_closest_fraction") > 0.98, "{doc}");
+    assert!(f(&doc, "found_k_closest_fraction") < 1.0, "{doc}");
 }

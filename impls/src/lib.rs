@@ -1,7 +1,7 @@
 //! # overlay-impls
 //!
 //! Concrete overlay nodes: sans-IO state machines with real identifiers and
-//! wire codecs ([`chord`]; so far only the KRPC codec of [`kademlia`]),
+//! wire codecs ([`chord`], [`kademlia`]),
 //! driven by a deterministic simulator and a UDP runtime ([`runtime`]). This
 //! crate never depends on `overlay-models`, so that conformance between the
 //! two is evidence rather than tautology.
@@ -9,3 +9,4 @@
 pub mod chord;
 pub mod kademlia;
 pub mod runtime;
+pub mod summary;

@@ -39,6 +39,8 @@ use super::id::{Id, Peer};
 use super::node::{Config, Event, Node};
 use super::ring;
 use crate::runtime::sim::{sim_addr, Net, Sim};
+use crate::summary::{per_second, ratio, summarize};
+pub use crate::summary::{Phase, Summary};
 
 /// The largest ring: simulated addresses are 10.0.0.0 + i, so i must stay
 /// inside 10.0.0.0/8.
@@ -125,21 +127,6 @@ impl Params {
     }
 }
 
-/// The distribution of a per-lookup count (hops, timeouts).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Summary {
-    pub mean: f64,
-    /// Nearest-rank percentiles: values that occurred, like the paper's
-    /// 1st/99th-percentile bars.
-    pub median: u32,
-    pub p1: u32,
-    pub p99: u32,
-    pub max: u32,
-    /// `histogram[h]`: lookups with count h (for hops, the paper's PDF of
-    /// the path length, Fig. 10b).
-    pub histogram: Vec<u64>,
-}
-
 /// Wall-clock measurements: the only fields that differ between two runs
 /// with the same parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -208,32 +195,6 @@ impl Report {
     pub fn events_per_second(&self) -> f64 {
         per_second(self.sim_events, self.timing.lookups)
     }
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
-
-fn per_second(n: u64, d: Duration) -> f64 {
-    let s = d.as_secs_f64();
-    if s > 0.0 {
-        n as f64 / s
-    } else {
-        0.0
-    }
-}
-
-/// Where a running experiment is, for a progress line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Building the ring of this many nodes.
-    Building { nodes: usize },
-    /// `done` of `total` lookups finished.
-    Lookups { done: usize, total: usize },
 }
 
 /// Runs the experiment. Panics on parameters that [`Params::validate`]
@@ -363,44 +324,9 @@ impl Tally {
     }
 }
 
-/// Mean, nearest-rank percentiles and histogram; sorts `xs`.
-fn summarize(xs: &mut [u32]) -> Option<Summary> {
-    if xs.is_empty() {
-        return None;
-    }
-    xs.sort_unstable();
-    let n = xs.len();
-    // Nearest rank: the smallest value with at least q·n values ≤ it.
-    let rank = |q: f64| xs[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
-    let max = xs[n - 1];
-    let mut histogram = vec![0u64; max as usize + 1];
-    for &x in xs.iter() {
-        histogram[x as usize] += 1;
-    }
-    let sum: u64 = xs.iter().map(|&x| u64::from(x)).sum();
-    Some(Summary {
-        mean: sum as f64 / n as f64,
-        median: rank(0.5),
-        p1: rank(0.01),
-        p99: rank(0.99),
-        max,
-        histogram,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let mut v: Vec<u32> = (1..=100).rev().collect();
-        let h = summarize(&mut v).unwrap();
-        assert_eq!((h.p1, h.median, h.p99, h.max), (1, 50, 99, 100));
-        assert_eq!(h.mean, 50.5);
-        assert_eq!(h.histogram.iter().sum::<u64>(), 100);
-        assert_eq!(summarize(&mut []), None);
-    }
 
     #[test]
     fn a_stable_ring_answers_every_lookup_correctly() {

@@ -7,7 +7,7 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// Bytes of an even-length hex string, or what is wrong with it.
 pub fn decode(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", s.len()));
     }
     if let Some(at) = s.find(|c: char| !c.is_ascii_hexdigit()) {

@@ -138,7 +138,7 @@ impl Lookup {
 
     /// Candidates to query now (marked asked): fresh seeds, then fresh
     /// window members, up to α in flight.
-    pub fn next(&mut self) -> Vec<SocketAddrV4> {
+    pub fn to_ask(&mut self) -> Vec<SocketAddrV4> {
         let mut room = self.alpha.saturating_sub(self.in_flight());
         let seeds = (0..self.cands.len()).filter(|&i| self.cands[i].id.is_none());
         let mut pick: Vec<usize> = seeds.chain(self.window()).collect();
@@ -154,6 +154,14 @@ impl Lookup {
             out.push(self.cands[i].addr);
         }
         out
+    }
+
+    /// The id the candidate at `addr` is known under, if any.
+    pub fn id_of(&self, addr: SocketAddrV4) -> Option<NodeId> {
+        self.cands
+            .iter()
+            .find(|c| c.addr == addr)
+            .and_then(|c| c.id)
     }
 
     /// Whether `addr` is a candidate we are waiting for.

@@ -1,14 +1,27 @@
 //! Kademlia as BitTorrent's Mainline DHT speaks it (BEP 5, BEP 44).
 //!
-//! The wire codec is [`krpc`]; the sans-IO node's parts are the routing
-//! table ([`table`]), the iterative lookup ([`lookup`]), write tokens
-//! ([`tokens`]), announced peers ([`peers`]) and BEP 44 items ([`items`]).
+//! The sans-IO [`Node`] ([`node`]) speaks KRPC ([`krpc`]); its parts are
+//! the routing table ([`table`]), the iterative lookup ([`lookup`]) and the
+//! operations built on it ([`ops`]), the answers to queries ([`answer`],
+//! [`storage`]), write tokens ([`tokens`]), announced peers ([`peers`])
+//! and BEP 44 items ([`items`]). [`experiment`] runs it at scale in the
+//! simulator.
 
+mod answer;
 pub mod distance;
+pub mod experiment;
 pub mod hex;
 pub mod items;
 pub mod krpc;
 pub mod lookup;
+pub mod node;
+pub mod ops;
 pub mod peers;
+pub mod storage;
 pub mod table;
 pub mod tokens;
+
+pub use krpc::{CompactNode, NodeId};
+pub use node::{Config, Event, Node, Stats, Timer};
+pub use ops::Outcome;
+pub use storage::{ItemQuery, PutItem};

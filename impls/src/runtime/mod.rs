@@ -67,6 +67,16 @@ pub trait Process {
         out: &mut OutboxOf<Self>,
     );
     fn on_timer(&mut self, now: Millis, timer: Self::Timer, out: &mut OutboxOf<Self>);
+    /// A datagram that did not decode arrived (the driver has counted it).
+    /// A protocol whose peers expect an error answer (KRPC) gives one here.
+    fn on_malformed(
+        &mut self,
+        _now: Millis,
+        _from: SocketAddr,
+        _bytes: &[u8],
+        _out: &mut OutboxOf<Self>,
+    ) {
+    }
 }
 
 /// A message encoding. Decoding untrusted bytes never panics.

@@ -281,7 +281,13 @@ impl<P: Process> Driver<P> {
                 self.node.on_message(now, from, msg, &mut out);
                 self.carry_out(now, out).await;
             }
-            Err(_) => Counters::bump(&self.counters.malformed),
+            Err(_) => {
+                Counters::bump(&self.counters.malformed);
+                let now = self.clock.now();
+                let mut out = OutboxOf::<P>::default();
+                self.node.on_malformed(now, from, bytes, &mut out);
+                self.carry_out(now, out).await;
+            }
         }
     }
 

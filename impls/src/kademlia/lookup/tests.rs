@@ -43,7 +43,7 @@ fn run(
     let mut l = Lookup::new(me.id, target, k, alpha, [net[0]], []);
     let mut steps = 0;
     loop {
-        let asks = l.next();
+        let asks = l.to_ask();
         assert!(asks.len() <= alpha, "never more than alpha in flight");
         if asks.is_empty() {
             break;
@@ -105,11 +105,11 @@ fn a_seed_is_asked_first_and_learns_its_id() {
     let me = node(99);
     let mut l = Lookup::new(me.id, me.id, 2, 1, [], [net[0].addr]);
     assert!(!l.done(), "an unasked seed keeps the lookup open");
-    assert_eq!(l.next(), vec![net[0].addr]);
+    assert_eq!(l.to_ask(), vec![net[0].addr]);
     l.answered(net[0].addr, net[0].id, &[net[1], me], None);
     // Our own id is never a candidate.
     assert_eq!(
-        l.next(),
+        l.to_ask(),
         vec![net[0].addr; 0]
             .into_iter()
             .chain([net[1].addr])
@@ -124,7 +124,7 @@ fn a_seed_is_asked_first_and_learns_its_id() {
 fn an_answer_under_another_id_counts_as_failure() {
     let net: Vec<_> = (0..3).map(node).collect();
     let mut l = Lookup::new(node(99).id, net[0].id, 2, 2, [net[0], net[1]], []);
-    let asks = l.next();
+    let asks = l.to_ask();
     assert_eq!(asks.len(), 2);
     l.answered(net[0].addr, net[2].id, &[], None);
     l.answered(net[1].addr, net[1].id, &[], None);
