@@ -50,7 +50,8 @@ pub enum Command {
     /// lookup path lengths, failures, messages and time.
     Simulate(SimulateArgs),
     /// Run real nodes over UDP, or act as a client of a running ring.
-    Node(NodeArgs),
+    #[command(subcommand)]
+    Node(NodeCommand),
     /// Check fixed scopes of every model with every strategy, each run in a
     /// child process, and print states, time, states/s, bytes/state and
     /// peak memory as a table or JSON.
@@ -336,6 +337,18 @@ pub struct SimulateArgs {
     pub format: Format,
 }
 
+/// `overlay node <overlay>`: one set of flags per overlay.
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Run Chord nodes over UDP until interrupted, or, with --put/--get,
+    /// ask a running ring once as a client.
+    Chord(NodeArgs),
+    /// Run a Mainline DHT (BEP 5, BEP 44) node over UDP until interrupted,
+    /// or, with one operation flag, bootstrap, run it once, print the
+    /// result as JSON and exit.
+    Kademlia(crate::node_kademlia::KademliaArgs),
+}
+
 /// Runs Chord nodes over UDP until interrupted, or, with --put/--get, asks a
 /// running ring once as a client.
 #[derive(Args, Debug)]
@@ -355,8 +368,6 @@ Exit codes: 0 the node(s) ran and stopped cleanly, or the key was stored / found
 1 the key was not found; 2 usage error (bad address, bad KEY=VALUE, unknown overlay,
 conflicting flags, a port in use); 3 no answer within --wait.")]
 pub struct NodeArgs {
-    /// The overlay: chord.
-    pub overlay: String,
     /// Address to bind, IP:PORT (a host name is resolved). A node's
     /// identifier is the SHA-1 of this address, so it must be the one peers
     /// reach: not 0.0.0.0. Port 0 picks a free port, shown on the

@@ -13,6 +13,8 @@ mod merge_cmd;
 mod minimize_cmd;
 mod model_args;
 mod node_cmd;
+mod node_driver;
+mod node_kademlia;
 mod progress;
 mod report;
 mod run_cmd;

@@ -16,20 +16,18 @@ use overlay_impls::chord::{Config, Peer};
 use overlay_impls::runtime::udp::{self, ChordOptions, ClientError, ClientOp, Report, Stop};
 use serde_json::{json, Value};
 
-use crate::cli::{Format, NodeArgs};
+use crate::cli::{Format, NodeArgs, NodeCommand};
 use crate::exit::{Exit, Failure};
 
 /// The longest `--wait` accepted: a day, far beyond any sane answer time,
 /// and small enough to be a valid `Duration`.
 const MAX_WAIT_SECONDS: f64 = 86_400.0;
 
-pub fn node(a: &NodeArgs) -> Result<Exit, Failure> {
-    if a.overlay != "chord" {
-        return Err(crate::input_error(format!(
-            "unknown overlay `{}`: `overlay node` runs chord",
-            a.overlay
-        )));
-    }
+pub fn node(c: &NodeCommand) -> Result<Exit, Failure> {
+    let a = match c {
+        NodeCommand::Chord(a) => a,
+        NodeCommand::Kademlia(a) => return crate::node_kademlia::node(a),
+    };
     let op = match (&a.put, &a.get) {
         (Some(kv), None) => Some(ClientOp::Put {
             key: kv.key.clone(),

@@ -4,6 +4,9 @@
 // Each test file uses some of these.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod procs;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

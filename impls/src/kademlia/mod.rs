@@ -20,6 +20,7 @@ pub mod peers;
 pub mod storage;
 pub mod table;
 pub mod tokens;
+pub mod udp;
 
 pub use krpc::{CompactNode, NodeId};
 pub use node::{Config, Event, Node, Stats, Timer};

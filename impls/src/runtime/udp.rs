@@ -28,7 +28,9 @@
 //!   [`Millis`] since the runtime started ([`Clock`]), the unit cores use.
 //! * **Untrusted input is counted, never trusted.** Every datagram goes
 //!   through [`Wire::decode`]; one that does not decode is dropped and
-//!   counted in [`Counts::malformed`], and the node carries on. The receive
+//!   counted in [`Counts::malformed`] and shown to the core
+//!   ([`Process::on_malformed`]: KRPC answers some with an error), and the
+//!   node carries on. The receive
 //!   buffer holds the largest UDP payload, so no datagram is silently
 //!   truncated into a different message.
 //! * **Local commands are closures** sent over a channel ([`NodeHandle::call`],
@@ -440,7 +442,7 @@ pub fn node_addrs(bind: SocketAddr, count: usize) -> io::Result<Vec<SocketAddr>>
 /// Waits for the stop condition; signal handlers are installed by
 /// [`Shutdown::install`], before any socket is bound, so that a signal
 /// sent as soon as a node reports itself is never fatal.
-enum Shutdown {
+pub(crate) enum Shutdown {
     #[cfg(unix)]
     Signals {
         int: tokio::signal::unix::Signal,
@@ -452,7 +454,7 @@ enum Shutdown {
 }
 
 impl Shutdown {
-    fn install(stop: Stop) -> io::Result<Shutdown> {
+    pub(crate) fn install(stop: Stop) -> io::Result<Shutdown> {
         match stop {
             #[cfg(unix)]
             Stop::Signals => {
@@ -468,7 +470,7 @@ impl Shutdown {
         }
     }
 
-    async fn wait(&mut self) -> String {
+    pub(crate) async fn wait(&mut self) -> String {
         match self {
             #[cfg(unix)]
             Shutdown::Signals { int, term } => tokio::select! {
