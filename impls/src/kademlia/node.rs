@@ -35,6 +35,9 @@ pub struct Config {
     pub cache: usize,
     /// Failed queries in a row after which a contact is dropped.
     pub stale_after: u32,
+    /// A full bucket's head is pinged for a newcomer only when silent this
+    /// long (BEP 5: 15 minutes); 0 pings always, as the paper.
+    pub fresh_ms: Millis,
     /// A query unanswered after this long has failed.
     pub timeout_ms: Millis,
     /// A bucket untouched this long is refreshed (BEP 5: 15 minutes);
@@ -62,6 +65,7 @@ impl Default for Config {
             alpha: 3,
             cache: 8,
             stale_after: 2,
+            fresh_ms: 15 * 60_000,
             timeout_ms: 2_000,
             refresh_ms: 15 * 60_000,
             token_ms: 5 * 60_000,
@@ -168,7 +172,7 @@ impl Node {
         let mut rng = ChaCha8Rng::seed_from_u64(
             cfg.seed ^ u64::from_be_bytes(id.0[..8].try_into().expect("8 bytes")),
         );
-        let table = Table::new(id, cfg.k, cfg.cache, cfg.stale_after);
+        let table = Table::new(id, cfg.k, cfg.cache, cfg.stale_after, cfg.fresh_ms);
         let tokens = Tokens::new(0, cfg.token_ms, &mut rng);
         let peers = PeerStore::new(cfg.peer_ttl_ms, cfg.max_info_hashes, cfg.max_peers_per_hash);
         let items = ItemStore::new(cfg.max_items, cfg.item_ttl_ms);

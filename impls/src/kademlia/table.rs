@@ -23,6 +23,14 @@
 //! * A contact that fails `stale_after` queries in a row is dropped (the
 //!   paper's "stale" rule with a configurable threshold; the model uses
 //!   one).
+//! * A full bucket's head is pinged only if it has been silent for
+//!   `fresh_ms` (BEP 5: a node heard from in the last 15 minutes is
+//!   "good", and a bucket full of good nodes simply discards newcomers).
+//!   The paper pings on every newcomer; in a busy network that starts
+//!   chains of pings (the pinged node may itself not know the pinger, and
+//!   pings its own head …) — the simulator measured 2,500 messages per
+//!   lookup at 10^5 nodes that way. `fresh_ms = 0` is the paper's rule,
+//!   which the conformance harness uses against the model.
 
 use std::net::SocketAddrV4;
 
@@ -84,13 +92,15 @@ pub struct Table {
     k: usize,
     cache: usize,
     stale_after: u32,
+    fresh_ms: Millis,
     buckets: Vec<Bucket>,
 }
 
 impl Table {
     /// An empty table for node `me`: buckets of `k`, caches of `cache`,
-    /// contacts dropped after `stale_after` failed queries in a row.
-    pub fn new(me: NodeId, k: usize, cache: usize, stale_after: u32) -> Table {
+    /// contacts dropped after `stale_after` failed queries in a row, heads
+    /// pinged for a newcomer only after `fresh_ms` of silence.
+    pub fn new(me: NodeId, k: usize, cache: usize, stale_after: u32, fresh_ms: Millis) -> Table {
         assert!(
             k > 0 && stale_after > 0,
             "k and stale_after must be positive"
@@ -100,6 +110,7 @@ impl Table {
             k,
             cache,
             stale_after,
+            fresh_ms,
             buckets: Vec::new(),
         }
     }
@@ -158,7 +169,7 @@ impl Table {
         let Some(i) = self.me.common_prefix(&id) else {
             return Observed::Ignored;
         };
-        let (k, cache) = (self.k, self.cache);
+        let (k, cache, fresh_ms) = (self.k, self.cache, self.fresh_ms);
         let b = self.bucket_mut(i);
         if let Some(pos) = b.entries.iter().position(|c| c.id == id) {
             if b.entries[pos].addr != addr {
@@ -193,13 +204,14 @@ impl Table {
             }
             b.cache.push(fresh);
         }
+        let head = b.entries[0];
+        let questionable = now.saturating_sub(head.last_seen) >= fresh_ms;
         let ping = match b.pinging {
-            Some(_) => None,
-            None => {
-                let head = b.entries[0];
+            None if questionable => {
                 b.pinging = Some(head.id);
                 Some(head)
             }
+            _ => None,
         };
         Observed::Cached { ping }
     }

@@ -19,7 +19,7 @@ fn oracle_tables_are_well_formed_and_full() {
     let space = Space::new(&ids);
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let me = ids[7];
-    let mut t = super::super::table::Table::new(me, 4, 0, 1);
+    let mut t = super::super::table::Table::new(me, 4, 0, 1, 0);
     for j in space.oracle_table(me, 4, &mut rng) {
         assert_eq!(
             t.observe(0, ids[j], addr_v4(j)),

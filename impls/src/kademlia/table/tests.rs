@@ -21,7 +21,7 @@ fn me() -> NodeId {
 
 #[test]
 fn contacts_land_in_the_bucket_of_their_prefix() {
-    let mut t = Table::new(me(), 2, 1, 1);
+    let mut t = Table::new(me(), 2, 1, 1, 0);
     assert_eq!(t.observe(1, id(0x80, 1), addr(1)), Observed::Added);
     assert_eq!(t.observe(2, id(0x40, 1), addr(2)), Observed::Added);
     assert_eq!(t.observe(3, me(), addr(3)), Observed::Ignored);
@@ -33,7 +33,7 @@ fn contacts_land_in_the_bucket_of_their_prefix() {
 
 #[test]
 fn a_known_contact_moves_to_the_tail() {
-    let mut t = Table::new(me(), 3, 1, 1);
+    let mut t = Table::new(me(), 3, 1, 1, 0);
     t.observe(1, id(0x80, 1), addr(1));
     t.observe(2, id(0x80, 2), addr(2));
     assert_eq!(t.observe(3, id(0x80, 1), addr(1)), Observed::Refreshed);
@@ -44,7 +44,7 @@ fn a_known_contact_moves_to_the_tail() {
 
 #[test]
 fn a_known_id_from_another_address_is_ignored() {
-    let mut t = Table::new(me(), 3, 1, 1);
+    let mut t = Table::new(me(), 3, 1, 1, 0);
     t.observe(1, id(0x80, 1), addr(1));
     assert_eq!(t.observe(2, id(0x80, 1), addr(9)), Observed::Ignored);
     assert_eq!(t.bucket(0)[0].addr, addr(1));
@@ -52,7 +52,7 @@ fn a_known_id_from_another_address_is_ignored() {
 
 #[test]
 fn a_full_bucket_pings_its_head_once_and_caches_the_newcomer() {
-    let mut t = Table::new(me(), 2, 2, 1);
+    let mut t = Table::new(me(), 2, 2, 1, 0);
     t.observe(1, id(0x80, 1), addr(1));
     t.observe(2, id(0x80, 2), addr(2));
     let head = *t.get(&id(0x80, 1)).unwrap();
@@ -77,7 +77,7 @@ fn a_full_bucket_pings_its_head_once_and_caches_the_newcomer() {
 
 #[test]
 fn a_failed_eviction_ping_promotes_the_freshest_cached_contact() {
-    let mut t = Table::new(me(), 2, 2, 3);
+    let mut t = Table::new(me(), 2, 2, 3, 0);
     t.observe(1, id(0x80, 1), addr(1));
     t.observe(2, id(0x80, 2), addr(2));
     t.observe(3, id(0x80, 3), addr(3));
@@ -93,7 +93,7 @@ fn a_failed_eviction_ping_promotes_the_freshest_cached_contact() {
 
 #[test]
 fn lookup_failures_drop_a_contact_after_stale_after_in_a_row() {
-    let mut t = Table::new(me(), 2, 0, 2);
+    let mut t = Table::new(me(), 2, 0, 2, 0);
     t.observe(1, id(0x80, 1), addr(1));
     assert_eq!(t.failed(&id(0x80, 1)), None);
     // Hearing from it resets the count.
@@ -105,7 +105,7 @@ fn lookup_failures_drop_a_contact_after_stale_after_in_a_row() {
 
 #[test]
 fn closest_sorts_by_xor_distance() {
-    let mut t = Table::new(me(), 8, 0, 1);
+    let mut t = Table::new(me(), 8, 0, 1, 0);
     for (i, b) in [0x80u8, 0x40, 0x20, 0xc0].into_iter().enumerate() {
         t.observe(i as u64, id(b, 0), addr(i as u8));
     }
@@ -117,7 +117,7 @@ fn closest_sorts_by_xor_distance() {
 
 #[test]
 fn check_catches_a_misplaced_entry() {
-    let mut t = Table::new(me(), 2, 0, 1);
+    let mut t = Table::new(me(), 2, 0, 1, 0);
     t.observe(1, id(0x80, 1), addr(1));
     // Corrupt: put a bucket-1 id into bucket 0.
     t.buckets[0].entries.push(Contact {
@@ -127,4 +127,19 @@ fn check_catches_a_misplaced_entry() {
         failures: 0,
     });
     assert!(t.check().unwrap_err().contains("not its own"));
+}
+
+#[test]
+fn a_recently_seen_head_is_not_pinged_the_newcomer_waits_in_the_cache() {
+    let mut t = Table::new(me(), 1, 1, 1, 100);
+    t.observe(50, id(0x80, 1), addr(1));
+    assert_eq!(
+        t.observe(120, id(0x80, 2), addr(2)),
+        Observed::Cached { ping: None }
+    );
+    let head = *t.get(&id(0x80, 1)).unwrap();
+    assert_eq!(
+        t.observe(150, id(0x80, 3), addr(3)),
+        Observed::Cached { ping: Some(head) }
+    );
 }
