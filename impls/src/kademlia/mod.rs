@@ -10,6 +10,7 @@
 mod answer;
 pub mod distance;
 pub mod experiment;
+pub mod fuzzing;
 pub mod hex;
 pub mod items;
 pub mod krpc;

@@ -1,0 +1,6 @@
+//! KRPC decoding of untrusted datagrams: never panics, and what decodes
+//! re-encodes to the same message.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    overlay_impls::kademlia::fuzzing::krpc_decode(data);
+});
