@@ -4,6 +4,8 @@
 // Each test file uses some of these.
 #![allow(dead_code)]
 
+pub mod interop;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
