@@ -201,7 +201,11 @@ impl Drop for Peer {
 pub fn in_netns(test: &str) -> bool {
     let flag = |name: &str| std::env::var(name).is_ok_and(|v| v == "1");
     if flag("OVERLAY_SKIP_INTEROP") {
-        eprintln!("{test}: SKIPPED because OVERLAY_SKIP_INTEROP=1");
+        // Past libtest's capture, so that a skip is seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: SKIPPED because OVERLAY_SKIP_INTEROP=1"
+        );
         return false;
     }
     if flag("OVERLAY_IN_NETNS") {
