@@ -22,6 +22,9 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::exit::{Exit, Failure};
+
+/// The `impl` of the ready line.
+const IMPL: &str = concat!("overlay ", env!("CARGO_PKG_VERSION"));
 use crate::input_error;
 use crate::node_kademlia::{bencoded, outcome_json, public_key};
 
@@ -29,7 +32,7 @@ pub fn drive(opts: &Options) -> Result<Exit, Failure> {
     let (tx, requests) = mpsc::unbounded_channel();
     let (_stop_tx, stop_rx) = oneshot::channel::<()>();
     let (answers_tx, answers_rx) = std_mpsc::channel::<Value>();
-    let (ready_tx, ready_rx) = std_mpsc::channel::<NodeId>();
+    let (ready_tx, ready_rx) = std_mpsc::channel::<(NodeId, u16)>();
     let reader_tx = tx.clone();
     let reader = std::thread::spawn(move || read_commands(ready_rx, answers_rx, reader_tx));
     let mut id = None;
@@ -46,7 +49,7 @@ pub fn drive(opts: &Options) -> Result<Exit, Failure> {
                     "{}",
                     json!({"ready": true, "id": me.to_string(), "port": port})
                 );
-                let _ = ready_tx.send(me);
+                let _ = ready_tx.send((me, port));
             }
         }
         Report::Bootstrapped { contacts, .. } if contacts > 0 && !ready => {
@@ -56,7 +59,7 @@ pub fn drive(opts: &Options) -> Result<Exit, Failure> {
                 "{}",
                 json!({"ready": true, "id": me.to_string(), "port": port})
             );
-            let _ = ready_tx.send(me);
+            let _ = ready_tx.send((me, port));
         }
         Report::Done { outcome, .. } => {
             let _ = answers_tx.send(answer(&outcome));
@@ -81,22 +84,23 @@ pub fn drive(opts: &Options) -> Result<Exit, Failure> {
 fn answer(o: &overlay_impls::kademlia::Outcome) -> Value {
     let mut v = outcome_json(o);
     if !o.ok() {
-        v["error"] = json!(match o.op {
+        let why = match o.op {
             "get_peers" => "no peers found".to_string(),
             "get_immutable" | "get_mutable" => "item not found".to_string(),
             "find_node" => "no node answered".to_string(),
             _ => format!("no node stored it: {}", o.errors.join("; ")),
-        });
+        };
+        v["error"] = json!(format!("{}: {why}", o.op));
     }
     v
 }
 
 fn read_commands(
-    ready: std_mpsc::Receiver<NodeId>,
+    ready: std_mpsc::Receiver<(NodeId, u16)>,
     answers: std_mpsc::Receiver<Value>,
     tx: mpsc::UnboundedSender<Request>,
 ) {
-    let Ok(me) = ready.recv() else { return };
+    let Ok((me, port)) = ready.recv() else { return };
     let stdin = std::io::stdin();
     for (n, line) in stdin.lock().lines().enumerate() {
         let Ok(line) = line else { break };
@@ -109,7 +113,10 @@ fn read_commands(
                 break;
             }
             Ok(Command::Id) => {
-                println!("{}", json!({"ok": true, "id": me.to_string()}));
+                println!(
+                    "{}",
+                    json!({"ok": true, "id": me.to_string(), "port": port})
+                );
                 continue;
             }
             Ok(Command::Request(r, pubkey)) => (r, pubkey),

@@ -1,4 +1,4 @@
-//! Third-party Mainline DHT peers (and, later, ours) behind the driver
+//! Third-party Mainline DHT peers, and ours, behind the driver
 //! protocol of tests/interop/README.md, and a private network namespace
 //! to run them in.
 //!
@@ -81,7 +81,7 @@ impl PeerKind {
             }
             PeerKind::Overlay => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_overlay"));
-                c.args(["node", "kademlia"]);
+                c.args(["node", "kademlia", "--stdin"]);
                 c
             }
         })

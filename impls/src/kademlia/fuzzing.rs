@@ -129,7 +129,7 @@ pub fn node_script(data: &[u8]) {
             }
             // Timers: a query's timeout, or housekeeping.
             2 => {
-                let tx = u16::from(s.byte().unwrap_or(0)) % 64;
+                let tx = u32::from(s.byte().unwrap_or(0)) % 64;
                 node.on_timer(now, Timer::Query(tx), &mut out);
             }
             3 => node.on_timer(now, Timer::Maintain, &mut out),

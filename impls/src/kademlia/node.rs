@@ -87,7 +87,7 @@ pub const VERSION: &[u8] = b"OV\x00\x01";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
     /// The query with this transaction is overdue.
-    Query(u16),
+    Query(u32),
     /// Periodic housekeeping: token rotation, expiry, bucket refresh.
     Maintain,
 }
@@ -155,8 +155,10 @@ pub struct Node {
     pub(super) peers: PeerStore,
     pub(super) items: ItemStore,
     pub(super) rng: ChaCha8Rng,
-    next_tx: u16,
-    pub(super) outstanding: BTreeMap<u16, Outstanding>,
+    /// Transaction ids are 4 bytes: the `mainline` crate (8.0.1) decodes
+    /// no other length, and every other client echoes whatever it gets.
+    next_tx: u32,
+    pub(super) outstanding: BTreeMap<u32, Outstanding>,
     pub(super) next_op: u64,
     pub(super) ops: BTreeMap<u64, Op>,
     pub(super) bootstrapped: bool,
@@ -297,7 +299,7 @@ impl Node {
     }
 
     fn on_response(&mut self, now: Millis, from: SocketAddrV4, m: Message, out: &mut Out) {
-        let tx = <[u8; 2]>::try_from(m.transaction.as_slice()).map(u16::from_be_bytes);
+        let tx = <[u8; 4]>::try_from(m.transaction.as_slice()).map(u32::from_be_bytes);
         let Some(o) = tx.ok().and_then(|tx| {
             let o = self.outstanding.get(&tx)?;
             (o.to == from).then_some(tx)

@@ -19,7 +19,10 @@
 //!   the deepest one in use are not allocated.
 //! * A contact is known by (id, address): a message carrying a known id
 //!   from another address does not move the entry (an id is not an
-//!   authority to redirect traffic), and counts as nothing.
+//!   authority to redirect traffic), and counts as nothing; and an address
+//!   already listed under one id is not listed again under another (the
+//!   `mainline` crate sends every `ping` and `put` under a fresh random id,
+//!   which would otherwise fill buckets with phantoms of one node).
 //! * A contact that fails `stale_after` queries in a row is dropped (the
 //!   paper's "stale" rule with a configurable threshold; the model uses
 //!   one).
@@ -156,6 +159,13 @@ impl Table {
         self.buckets.get(b)?.entries.iter().find(|c| c.id == *id)
     }
 
+    /// Whether `addr` is an entry or cached contact of any bucket.
+    fn lists_addr(&self, addr: SocketAddrV4) -> bool {
+        self.buckets
+            .iter()
+            .any(|b| b.entries.iter().chain(&b.cache).any(|c| c.addr == addr))
+    }
+
     fn bucket_mut(&mut self, i: usize) -> &mut Bucket {
         if self.buckets.len() <= i {
             self.buckets.resize_with(i + 1, Bucket::default);
@@ -191,6 +201,10 @@ impl Table {
             last_seen: now,
             failures: 0,
         };
+        if self.lists_addr(addr) {
+            return Observed::Ignored;
+        }
+        let b = &mut self.buckets[i];
         if b.entries.len() < k {
             b.cache.retain(|c| c.id != id);
             b.entries.push(fresh);

@@ -143,3 +143,11 @@ fn a_recently_seen_head_is_not_pinged_the_newcomer_waits_in_the_cache() {
         Observed::Cached { ping: Some(head) }
     );
 }
+
+#[test]
+fn an_address_listed_under_one_id_is_not_listed_under_another() {
+    let mut t = Table::new(me(), 2, 2, 1, 0);
+    t.observe(1, id(0x80, 1), addr(1));
+    assert_eq!(t.observe(2, id(0x40, 9), addr(1)), Observed::Ignored);
+    assert_eq!(t.len(), 1);
+}
