@@ -8,7 +8,10 @@
 //!   implementation with the mapped state compared after every event;
 //! * implementation → model: seeded random runs in the simulator, judged
 //!   by the model's BucketsWellFormed, LiveNodesNeverEvicted and lookup;
-//! * mutations: three deliberate implementation bugs, each caught by both.
+//! * model → implementation, exhaustively: every model path to a depth
+//!   (iterative deepening, so a mismatch is a shortest one);
+//! * mutations: three deliberate implementation bugs, each caught by
+//!   every direction.
 //!
 //! Paper sections: Kademlia §2.2 (k-buckets, least-recently-seen order),
 //! §2.3 (iterative lookup, α rounds and the final round), §4.1
@@ -16,7 +19,7 @@
 
 use overlay_conformance::kademlia::runs::random_runs;
 use overlay_conformance::kademlia::walk::default_model;
-use overlay_conformance::kademlia::{random_paths, PathStats};
+use overlay_conformance::kademlia::{every_path, random_paths, Coverage, PathStats};
 use overlay_conformance::{replay_against_impl, trace_files, traces_dir, ImplReplayError};
 use overlay_impls::kademlia::Mutation;
 use overlay_models::kademlia::{Config, KademliaModel, Variant};
@@ -230,6 +233,46 @@ fn mutations_are_caught_by_implementation_runs() {
         let err = random_runs(&scope(Variant::Correct, 3, 6, 1, 1, 1), mu, 2002, 300, 30)
             .expect_err("the mutation must be caught");
         report.push_str(&format!("{mu:?}: {err}\n\n"));
+    }
+    insta::assert_snapshot!(report);
+}
+
+// ------------------------------------------------ exhaustive, to a depth
+
+/// Every model path (store/get aside) up to a depth, at the default scope
+/// (§2.2, §2.3) and at k=1 where buckets overflow (§4.1 pings).
+#[test]
+fn every_path_default_scope_depth7_and_k1_depth8() {
+    let c = every_path(&default_model(Variant::Correct), 7, Mutation::None)
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(
+        c,
+        Coverage {
+            steps: 164_030,
+            paths: 130_625
+        }
+    );
+    let c = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 8, Mutation::None)
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(
+        c,
+        Coverage {
+            steps: 803_516,
+            paths: 637_115
+        }
+    );
+}
+
+/// Each mutation at its shortest exposing path (iterative deepening):
+/// evict-without-ping and answers naming the querier at 4 events, the
+/// skipped final round (§2.3) at 7.
+#[test]
+fn mutations_are_caught_by_the_exhaustive_walk() {
+    let mut report = String::new();
+    for mu in MUTATIONS {
+        let err = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 9, mu)
+            .expect_err("the mutation must be caught");
+        report.push_str(&format!("{mu:?}: {err}\n"));
     }
     insta::assert_snapshot!(report);
 }

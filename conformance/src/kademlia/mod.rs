@@ -77,7 +77,7 @@ pub mod runs;
 pub mod walk;
 
 pub use driver::Harness;
-pub use walk::{random_paths, replay, replay_trace, PathStats};
+pub use walk::{every_path, random_paths, replay, replay_trace, Coverage, PathStats};
 
 use overlay_impls::kademlia::{Config, LookupMode, Mutation, Node as ImplNode, NodeId};
 use overlay_models::chord::ring::name;

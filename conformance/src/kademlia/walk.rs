@@ -207,3 +207,66 @@ pub fn random_paths(
 pub fn default_model(v: Variant) -> KademliaModel {
     KademliaModel::new(overlay_models::kademlia::Config::new(v)).expect("default scope")
 }
+
+/// What an exhaustive walk covered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Model events carried out by the implementation and compared.
+    pub steps: u64,
+    /// Maximal paths (reaching the depth, or a state with no event).
+    pub paths: u64,
+}
+
+/// Walks every path of the model of at most `depth` events in the
+/// refinement, checking the implementation after every event. Depths go
+/// up one at a time (iterative deepening), so a mismatch reported is one
+/// of the shortest; the coverage is the last walk's.
+pub fn every_path(
+    model: &KademliaModel,
+    depth: usize,
+    mutation: Mutation,
+) -> Result<Coverage, Mismatch> {
+    let cfg = impl_config(model, mutation_for(model, mutation));
+    let mut cov = Coverage::default();
+    for d in 0..=depth {
+        cov = Coverage::default();
+        let h = Harness::new(model, cfg.clone());
+        let init = model.init_states()[0];
+        dfs(model, &h, &init, d, &mut Vec::new(), &mut cov)?;
+    }
+    Ok(cov)
+}
+
+fn dfs(
+    model: &KademliaModel,
+    h: &Harness,
+    s: &State,
+    depth: usize,
+    path: &mut Vec<Action>,
+    cov: &mut Coverage,
+) -> Result<(), Mismatch> {
+    let mut acts = Vec::new();
+    if path.len() < depth {
+        model.actions(s, &mut acts);
+        acts.retain(in_refinement);
+    }
+    if acts.is_empty() {
+        cov.paths += 1;
+        return Ok(());
+    }
+    for a in acts {
+        let mut h2 = h.clone();
+        cov.steps += 1;
+        let next = h2
+            .check_step(model, s, a, path.len() + 1)
+            .map_err(|mut m| {
+                let prefix: Vec<String> = path.iter().map(|a| a.to_string()).collect();
+                m.diff.insert(0, format!("path: {}", prefix.join("; ")));
+                m
+            })?;
+        path.push(a);
+        dfs(model, &h2, &next, depth, path, cov)?;
+        path.pop();
+    }
+    Ok(())
+}
