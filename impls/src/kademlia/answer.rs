@@ -6,6 +6,11 @@
 //! `get_peers` answers carry both the peers known for the info-hash and
 //! the k closest nodes (libtorrent does the same; BEP 5 allows either),
 //! so a lookup can go on past a node that happens to know peers.
+//!
+//! The nodes an answer names (`find_node`, `get_peers`, BEP 44 `get`) are
+//! the k closest contacts *other than the querier* (as the model's
+//! answers): the querier was just observed into the table, and naming it
+//! back to itself is a wasted slot of the k.
 
 use std::net::SocketAddrV4;
 
@@ -27,13 +32,13 @@ impl Node {
         let body = match q {
             Query::Ping { .. } => Ok(Response::id_only(self.id)),
             Query::FindNode { target, .. } => Ok(Response {
-                nodes: Some(self.closest_compact(&target)),
+                nodes: Some(self.answer_nodes(&target, &querier)),
                 ..Response::id_only(self.id)
             }),
             Query::GetPeers { info_hash, .. } => {
                 let peers = self.peers.get(now, &info_hash);
                 Ok(Response {
-                    nodes: Some(self.closest_compact(&info_hash)),
+                    nodes: Some(self.answer_nodes(&info_hash, &querier)),
                     values: (!peers.is_empty()).then_some(peers),
                     token: Some(self.tokens.issue(*from.ip())),
                     ..Response::id_only(self.id)
@@ -82,6 +87,26 @@ impl Node {
             return Err((super::krpc::SERVER_ERROR, "peer store full".to_string()));
         }
         Ok(Response::id_only(self.id))
+    }
+
+    /// The k closest contacts to `target` other than `querier`, in
+    /// compact form: the nodes of an answer.
+    pub(super) fn answer_nodes(
+        &self,
+        target: &NodeId,
+        querier: &NodeId,
+    ) -> Vec<super::krpc::CompactNode> {
+        let k = self.cfg.k;
+        if self.cfg.mutation == super::node::Mutation::AnswerWithQuerier {
+            return self.closest_compact(target);
+        }
+        self.table
+            .closest(target, k + 1)
+            .iter()
+            .filter(|c| c.id != *querier)
+            .take(k)
+            .map(|c| c.compact())
+            .collect()
     }
 
     /// The k closest contacts to `target`, in compact form.

@@ -24,6 +24,6 @@ pub mod tokens;
 pub mod udp;
 
 pub use krpc::{CompactNode, NodeId};
-pub use node::{Config, Event, Node, Stats, Timer};
+pub use node::{Config, Event, LookupMode, Mutation, Node, Stats, Timer};
 pub use ops::Outcome;
 pub use storage::{ItemQuery, PutItem};

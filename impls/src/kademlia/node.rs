@@ -56,6 +56,44 @@ pub struct Config {
     pub item_ttl_ms: Millis,
     /// Seed of the node's generator (token secrets, refresh targets).
     pub seed: u64,
+    /// How lookups schedule their queries ([`LookupMode`]).
+    pub lookup: LookupMode,
+    /// A deliberate bug, for the conformance harness's mutation tests.
+    /// Always [`Mutation::None`] outside tests.
+    pub mutation: Mutation,
+}
+
+/// How an iterative lookup schedules its queries (see [`super::lookup`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LookupMode {
+    /// α in flight at any time, a new query as soon as one settles (what
+    /// BEP 5 clients do).
+    #[default]
+    Async,
+    /// The paper's lock-step rounds (§2.3), as the model has them: α
+    /// queries per round while each round brings a closer node, then
+    /// rounds to every unqueried node of the k closest until all of them
+    /// answered. Starts from the whole table. The conformance harness uses
+    /// it.
+    Rounds,
+}
+
+/// Deliberate bugs, for mutation tests of the conformance harness (each
+/// is also what one of the model's broken variants does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mutation {
+    #[default]
+    None,
+    /// A full bucket drops its least-recently seen entry for a newcomer
+    /// without pinging it (the model's `evict-without-ping`).
+    EvictWithoutPing,
+    /// Rounds mode: a lookup ends as soon as a round brings nothing
+    /// closer, without the final round, returning the k closest heard of
+    /// whether they answered or not (the model's `alpha-termination`).
+    AlphaTermination,
+    /// Answers name the querier among the closest contacts (what the
+    /// answers did before they excluded it).
+    AnswerWithQuerier,
 }
 
 impl Default for Config {
@@ -75,6 +113,8 @@ impl Default for Config {
             max_items: 10_000,
             item_ttl_ms: 2 * 3_600_000,
             seed: 0,
+            lookup: LookupMode::Async,
+            mutation: Mutation::None,
         }
     }
 }
@@ -95,8 +135,12 @@ pub enum Timer {
 /// What a node tells its driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The first self-lookup ended; `contacts` in the table.
-    Bootstrapped { contacts: usize },
+    /// The first self-lookup ended; `contacts` in the table, `nodes` the
+    /// k closest it found, closest first.
+    Bootstrapped {
+        contacts: usize,
+        nodes: Vec<CompactNode>,
+    },
     /// A client operation (tagged by the caller) ended.
     Done {
         tag: u64,
@@ -174,7 +218,8 @@ impl Node {
         let mut rng = ChaCha8Rng::seed_from_u64(
             cfg.seed ^ u64::from_be_bytes(id.0[..8].try_into().expect("8 bytes")),
         );
-        let table = Table::new(id, cfg.k, cfg.cache, cfg.stale_after, cfg.fresh_ms);
+        let mut table = Table::new(id, cfg.k, cfg.cache, cfg.stale_after, cfg.fresh_ms);
+        table.evict_without_ping = cfg.mutation == Mutation::EvictWithoutPing;
         let tokens = Tokens::new(0, cfg.token_ms, &mut rng);
         let peers = PeerStore::new(cfg.peer_ttl_ms, cfg.max_info_hashes, cfg.max_peers_per_hash);
         let items = ItemStore::new(cfg.max_items, cfg.item_ttl_ms);
@@ -317,6 +362,10 @@ impl Node {
                     return;
                 }
                 self.stats.responses += 1;
+                if o.purpose == Purpose::Evict {
+                    // The ping settles before its answer is observed.
+                    self.table.ping_settled(&r.id);
+                }
                 self.observe(now, r.id, from, out);
                 match o.purpose {
                     Purpose::Evict => {}

@@ -9,7 +9,7 @@ use std::net::SocketAddrV4;
 
 use super::krpc::{CompactNode, NodeId, Query, Response};
 use super::lookup::Lookup;
-use super::node::{Event, Node, Out, Purpose};
+use super::node::{Event, LookupMode, Mutation, Node, Out, Purpose};
 use super::storage::{Found, ItemQuery, PutItem};
 use crate::runtime::Millis;
 
@@ -110,9 +110,24 @@ impl Node {
         seeds: &[SocketAddrV4],
         out: &mut Out,
     ) {
-        let start = self.closest_compact(&target);
         let (k, alpha) = (self.cfg.k, self.cfg.alpha);
-        let lookup = Lookup::new(self.id, target, k, alpha, start, seeds.iter().copied());
+        let rounds = self.cfg.lookup == LookupMode::Rounds;
+        // Rounds mode starts from the whole table (the paper's "α closest
+        // nodes it knows of"; the model's origin has heard of them all).
+        let start: Vec<CompactNode> = if rounds {
+            let all = self.table.len();
+            self.table
+                .closest(&target, all)
+                .iter()
+                .map(|c| c.compact())
+                .collect()
+        } else {
+            self.closest_compact(&target)
+        };
+        let mut lookup = Lookup::new(self.id, target, k, alpha, start, seeds.iter().copied());
+        if rounds {
+            lookup = lookup.with_rounds(self.cfg.mutation == Mutation::AlphaTermination);
+        }
         let id = self.next_op;
         self.next_op += 1;
         self.ops.insert(
@@ -135,7 +150,9 @@ impl Node {
     /// Joins the DHT: a lookup of our own id through `seeds` (addresses
     /// given on the command line) and whatever the table holds. Ends with
     /// [`Event::Bootstrapped`]; then the buckets farther than the closest
-    /// neighbour are refreshed (Kademlia §2.3, "join").
+    /// neighbour are refreshed (Kademlia §2.3, "join"), unless refreshing
+    /// is off (`refresh_ms` zero: the conformance harness runs refreshes
+    /// as separate lookups, as the model does).
     pub fn bootstrap(&mut self, now: Millis, seeds: &[SocketAddrV4], out: &mut Out) {
         self.start_op(now, None, self.id, Kind::Bootstrap, seeds, out);
     }
@@ -360,7 +377,11 @@ impl Node {
                 self.bootstrapped = true;
                 out.event(Event::Bootstrapped {
                     contacts: self.table.len(),
+                    nodes: nodes.clone(),
                 });
+                if self.cfg.refresh_ms == 0 {
+                    return;
+                }
                 // Refresh every bucket farther than the closest neighbour.
                 let nearest = nodes.first().and_then(|n| self.id.common_prefix(&n.id));
                 for i in 0..nearest.unwrap_or(0) {
@@ -398,6 +419,14 @@ impl Node {
                 out.event(Event::Done { tag, outcome });
             }
         }
+    }
+}
+
+impl Node {
+    /// The lookups of the operations in progress, with the operation's
+    /// name (`bootstrap`, `refresh`, `find_node`, …).
+    pub fn lookups(&self) -> impl Iterator<Item = (&'static str, &Lookup)> {
+        self.ops.values().map(|op| (op.kind.name(), &op.lookup))
     }
 }
 

@@ -188,9 +188,11 @@ impl Node {
         q: Query,
     ) -> Result<Response, (i64, String)> {
         match &q {
-            Query::Get { target, seq, .. } => {
+            Query::Get {
+                id, target, seq, ..
+            } => {
                 let mut r = Response {
-                    nodes: Some(self.closest_compact(target)),
+                    nodes: Some(self.answer_nodes(target, id)),
                     token: Some(self.tokens.issue(*from.ip())),
                     ..Response::id_only(self.id)
                 };

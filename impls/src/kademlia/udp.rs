@@ -181,7 +181,7 @@ async fn process(
                 Some(Request::Stop) | None => break "stop requested".to_string(),
             },
             Some((_, e)) = events.recv() => match e {
-                Event::Bootstrapped { contacts } => {
+                Event::Bootstrapped { contacts, .. } => {
                     let again = contacts == 0 && !seeds.is_empty();
                     report(Report::Bootstrapped { contacts, retry: again });
                     if again {

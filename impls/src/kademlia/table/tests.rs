@@ -66,7 +66,9 @@ fn a_full_bucket_pings_its_head_once_and_caches_the_newcomer() {
         Observed::Cached { ping: None }
     );
     assert_eq!(t.cached(0).len(), 2);
-    // The head answers: it stays, moved to the tail; newcomers stay cached.
+    // The head answers: its ping settles, and it stays, moved to the
+    // tail; newcomers stay cached.
+    t.ping_settled(&id(0x80, 1));
     assert_eq!(t.observe(5, id(0x80, 1), addr(1)), Observed::Refreshed);
     let order: Vec<_> = t.bucket(0).iter().map(|c| c.id).collect();
     assert_eq!(order, vec![id(0x80, 2), id(0x80, 1)]);
@@ -150,4 +152,51 @@ fn an_address_listed_under_one_id_is_not_listed_under_another() {
     t.observe(1, id(0x80, 1), addr(1));
     assert_eq!(t.observe(2, id(0x40, 9), addr(1)), Observed::Ignored);
     assert_eq!(t.len(), 1);
+}
+
+/// §4.1, one eviction ping per bucket until it settles: the pinged head
+/// speaking otherwise moves to the tail but does not cancel the ping, so
+/// a later newcomer does not start a second one (the model's rule).
+#[test]
+fn the_eviction_ping_stays_pending_until_it_settles() {
+    let mut t = Table::new(me(), 2, 2, 1, 0);
+    t.observe(1, id(0x80, 1), addr(1));
+    t.observe(2, id(0x80, 2), addr(2));
+    t.observe(3, id(0x80, 3), addr(3));
+    assert_eq!(t.pinging(0), Some(id(0x80, 1)));
+    assert_eq!(t.observe(4, id(0x80, 1), addr(1)), Observed::Refreshed);
+    assert_eq!(t.pinging(0), Some(id(0x80, 1)));
+    assert_eq!(
+        t.observe(5, id(0x80, 4), addr(4)),
+        Observed::Cached { ping: None }
+    );
+    t.ping_settled(&id(0x80, 1));
+    assert_eq!(t.pinging(0), None);
+}
+
+/// The promoted cached contact goes to the tail although it was last
+/// seen before the entries ahead of it; `check` accepts that table.
+#[test]
+fn a_promoted_contact_goes_to_the_tail_with_its_old_last_seen() {
+    let mut t = Table::new(me(), 2, 1, 1, 0);
+    t.observe(1, id(0x80, 1), addr(1));
+    t.observe(2, id(0x80, 2), addr(2));
+    t.observe(3, id(0x80, 3), addr(3));
+    t.observe(4, id(0x80, 2), addr(2));
+    t.failed(&id(0x80, 1));
+    let order: Vec<_> = t.bucket(0).iter().map(|c| (c.id, c.last_seen)).collect();
+    assert_eq!(order, vec![(id(0x80, 2), 4), (id(0x80, 3), 3)]);
+    t.check().unwrap();
+}
+
+/// The test-only mutation: a full bucket drops its head at once.
+#[test]
+fn the_evict_without_ping_mutation_drops_the_head() {
+    let mut t = Table::new(me(), 1, 1, 1, 0);
+    t.evict_without_ping = true;
+    t.observe(1, id(0x80, 1), addr(1));
+    assert_eq!(t.observe(2, id(0x80, 2), addr(2)), Observed::Added);
+    let order: Vec<_> = t.bucket(0).iter().map(|c| c.id).collect();
+    assert_eq!(order, vec![id(0x80, 2)]);
+    assert_eq!(t.pinging(0), None);
 }

@@ -1,0 +1,278 @@
+//! Kademlia: the implementation (`overlay-impls`, rounds-mode lookups,
+//! the paper's table rules) against the model (`overlay-models`), through
+//! the refinement mapping of `overlay_conformance::kademlia`.
+//!
+//! * model → implementation: every committed trace that fits (store/get
+//!   traces are refused: no §2.5 replication in the implementation), and
+//!   seeded random walks of the model per variant, carried out by the
+//!   implementation with the mapped state compared after every event;
+//! * implementation → model: seeded random runs in the simulator, judged
+//!   by the model's BucketsWellFormed, LiveNodesNeverEvicted and lookup;
+//! * model → implementation, exhaustively: every model path to a depth
+//!   (iterative deepening, so a mismatch is a shortest one);
+//! * mutations: three deliberate implementation bugs, each caught by
+//!   every direction.
+//!
+//! Paper sections: Kademlia §2.2 (k-buckets, least-recently-seen order),
+//! §2.3 (iterative lookup, α rounds and the final round), §4.1
+//! (ping before evicting; replacement cache).
+
+use overlay_conformance::kademlia::runs::random_runs;
+use overlay_conformance::kademlia::walk::default_model;
+use overlay_conformance::kademlia::{every_path, random_paths, Coverage, PathStats};
+use overlay_conformance::{replay_against_impl, trace_files, traces_dir, ImplReplayError};
+use overlay_impls::kademlia::Mutation;
+use overlay_models::kademlia::{Config, KademliaModel, Variant};
+use overlay_models::trace;
+
+fn scope(
+    v: Variant,
+    bits: usize,
+    nodes: usize,
+    k: usize,
+    alpha: usize,
+    cache: usize,
+) -> KademliaModel {
+    let mut c = Config::new(v);
+    c.bits = bits;
+    c.nodes = nodes;
+    c.k = k;
+    c.alpha = alpha;
+    c.cache = cache;
+    c.failures = if nodes > 4 { 2 } else { 1 };
+    KademliaModel::new(c).expect("valid scope")
+}
+
+const MUTATIONS: [Mutation; 3] = [
+    Mutation::EvictWithoutPing,
+    Mutation::AlphaTermination,
+    Mutation::AnswerWithQuerier,
+];
+
+// ------------------------------------------------ model → implementation
+
+/// Every committed Kademlia trace: the ones without store/get replay
+/// event for event (broken variants against the implementation with the
+/// variant's mutation, bug for bug); the store/get ones are refused.
+#[test]
+fn committed_kademlia_traces_replay_or_are_refused_for_store_get() {
+    let mut replayed = Vec::new();
+    let mut refused = Vec::new();
+    for f in trace_files(&traces_dir()) {
+        let t = trace::read_file(&f).expect("committed traces read");
+        if t.meta("model") != Some("kademlia") {
+            continue;
+        }
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        match replay_against_impl(&f) {
+            Ok(events) => replayed.push((name, events)),
+            Err(ImplReplayError::Unfit(why)) => {
+                assert!(why.contains("no §2.5 replication"), "{name}: {why}");
+                refused.push(name);
+            }
+            Err(ImplReplayError::Mismatch(m)) => panic!("{name}:\n{m}"),
+        }
+    }
+    let replayed: Vec<(&str, usize)> = replayed.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    assert_eq!(
+        replayed,
+        [
+            ("alpha-termination_bits2_nodes3_k2_alpha1_cache1_failures1_LookupFindsClosest.itf.json", 5),
+            ("correct_bits2_nodes4_k1_alpha1_cache1_failures0_LookupFindsClosest.itf.json", 6),
+            ("evict-without-ping_bits2_nodes4_k1_alpha1_cache1_failures1_LiveNodesNeverEvicted.itf.json", 4),
+            ("evict-without-ping_bits2_nodes4_k1_alpha1_cache1_failures1_LookupFindsClosest.itf.json", 6),
+            ("evict-without-ping_bits2_nodes4_k1_alpha1_cache1_failures1_Repairable.itf.json", 3),
+            ("k1-failures_bits2_nodes3_k1_alpha1_cache1_failures1_LookupFindsClosest.itf.json", 8),
+        ]
+    );
+    // Every StoredValueFound trace has a `store`: outside the refinement.
+    assert_eq!(
+        refused,
+        [
+            "alpha-termination_bits2_nodes3_k2_alpha1_cache1_failures1_StoredValueFound.itf.json",
+            "correct_bits2_nodes4_k1_alpha1_cache1_failures0_StoredValueFound.itf.json",
+            "evict-without-ping_bits2_nodes4_k1_alpha1_cache1_failures1_StoredValueFound.itf.json",
+            "k1-failures_bits2_nodes3_k1_alpha1_cache1_failures1_StoredValueFound.itf.json",
+        ]
+    );
+}
+
+fn walks(m: &KademliaModel, paths: usize) -> PathStats {
+    random_paths(m, Mutation::None, 2002, paths, 40).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// §2.2, §2.3, §4.1 at the `correct` variant's default scope (k=2: its
+/// buckets never overflow at 2 bits, so no pings here; see the next).
+#[test]
+fn random_model_paths_correct_default_scope() {
+    let s = walks(&default_model(Variant::Correct), 3000);
+    // kinds: join, fail, lookup, reply, timeout, pong, ping-timeout
+    assert_eq!(
+        s,
+        PathStats {
+            paths: 3000,
+            steps: 92_092,
+            kinds: [6709, 3000, 32_578, 46_172, 3633, 0, 0]
+        }
+    );
+}
+
+/// §4.1: scopes where buckets overflow, so eviction pings, pongs, ping
+/// timeouts and cache promotions are exercised.
+#[test]
+fn random_model_paths_correct_with_pings() {
+    let mut all = Vec::new();
+    for m in [
+        scope(Variant::Correct, 2, 4, 1, 1, 1),
+        scope(Variant::Correct, 3, 6, 1, 1, 2),
+        scope(Variant::Correct, 3, 8, 2, 2, 2),
+    ] {
+        all.push(walks(&m, 3000));
+    }
+    // kinds: join, fail, lookup, reply, timeout, pong, ping-timeout
+    let steps: Vec<(usize, [usize; 7])> = all.iter().map(|s| (s.steps, s.kinds)).collect();
+    assert_eq!(
+        steps,
+        [
+            (91_616, [6688, 3000, 36_214, 37_263, 2472, 5715, 264]),
+            (82_290, [9018, 5476, 30_604, 28_801, 3822, 4152, 417]),
+            (91_170, [12_152, 5629, 23_999, 41_665, 6489, 1003, 233]),
+        ]
+    );
+}
+
+/// The broken variants replay against the implementation with the
+/// matching mutation (k1-failures: the correct implementation with k=1).
+#[test]
+fn random_model_paths_of_each_broken_variant() {
+    let mut all = Vec::new();
+    for v in [
+        Variant::EvictWithoutPing,
+        Variant::AlphaTermination,
+        Variant::K1Failures,
+    ] {
+        let s = walks(&default_model(v), 3000);
+        all.push((v.name(), s.steps, s.kinds));
+    }
+    assert_eq!(
+        all,
+        [
+            (
+                "evict-without-ping",
+                91_639,
+                [6677, 3000, 40_281, 39_514, 2167, 0, 0]
+            ),
+            (
+                "alpha-termination",
+                81_709,
+                [3959, 3000, 42_230, 30_258, 2262, 0, 0]
+            ),
+            (
+                "k1-failures",
+                83_061,
+                [4037, 3000, 42_607, 30_998, 2222, 123, 74]
+            ),
+        ]
+    );
+}
+
+/// Each mutation of the implementation, against the `correct` model's
+/// random walks: the first mismatch, at a named step and field.
+#[test]
+fn mutations_are_caught_by_model_paths() {
+    let mut report = String::new();
+    for mu in MUTATIONS {
+        let err = random_paths(&scope(Variant::Correct, 2, 4, 1, 1, 1), mu, 2002, 1000, 40)
+            .expect_err("the mutation must be caught");
+        report.push_str(&format!("{mu:?}: {err}\n"));
+    }
+    insta::assert_snapshot!(report);
+}
+
+// ------------------------------------------------ implementation → model
+
+/// §2.2/§4.1 tables well formed and no live contact evicted, §2.3 lookup
+/// results equal to the model's, over random simulator runs.
+#[test]
+fn random_implementation_runs_agree_with_the_model() {
+    let mut all = Vec::new();
+    for m in [
+        scope(Variant::Correct, 2, 4, 2, 1, 1),
+        scope(Variant::Correct, 2, 4, 1, 1, 1),
+        scope(Variant::Correct, 3, 6, 1, 1, 2),
+        scope(Variant::Correct, 3, 8, 2, 2, 2),
+        scope(Variant::Correct, 3, 8, 3, 3, 2),
+    ] {
+        let s = random_runs(&m, Mutation::None, 2002, 1000, 30).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.runs, 1000);
+        all.push((
+            s.joins,
+            s.lookups,
+            s.crashes,
+            s.results_compared,
+            s.delivered,
+        ));
+    }
+    // (joins, lookups, crashes, lookup results compared, datagrams)
+    assert_eq!(
+        all,
+        [
+            (2996, 26_072, 932, 29_068, 96_878),
+            (2996, 26_072, 932, 29_068, 80_902),
+            (4961, 23_365, 1674, 28_326, 99_314),
+            (6724, 21_602, 1674, 28_326, 126_652),
+            (6724, 21_602, 1674, 28_326, 141_328),
+        ]
+    );
+}
+
+#[test]
+fn mutations_are_caught_by_implementation_runs() {
+    let mut report = String::new();
+    for mu in MUTATIONS {
+        let err = random_runs(&scope(Variant::Correct, 3, 6, 1, 1, 1), mu, 2002, 300, 30)
+            .expect_err("the mutation must be caught");
+        report.push_str(&format!("{mu:?}: {err}\n\n"));
+    }
+    insta::assert_snapshot!(report);
+}
+
+// ------------------------------------------------ exhaustive, to a depth
+
+/// Every model path (store/get aside) up to a depth, at the default scope
+/// (§2.2, §2.3) and at k=1 where buckets overflow (§4.1 pings).
+#[test]
+fn every_path_default_scope_depth7_and_k1_depth8() {
+    let c = every_path(&default_model(Variant::Correct), 7, Mutation::None)
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(
+        c,
+        Coverage {
+            steps: 164_030,
+            paths: 130_625
+        }
+    );
+    let c = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 8, Mutation::None)
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(
+        c,
+        Coverage {
+            steps: 803_516,
+            paths: 637_115
+        }
+    );
+}
+
+/// Each mutation at its shortest exposing path (iterative deepening):
+/// evict-without-ping and answers naming the querier at 4 events, the
+/// skipped final round (§2.3) at 7.
+#[test]
+fn mutations_are_caught_by_the_exhaustive_walk() {
+    let mut report = String::new();
+    for mu in MUTATIONS {
+        let err = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 9, mu)
+            .expect_err("the mutation must be caught");
+        report.push_str(&format!("{mu:?}: {err}\n"));
+    }
+    insta::assert_snapshot!(report);
+}
