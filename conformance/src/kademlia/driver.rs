@@ -46,10 +46,10 @@ fn addr(x: Node) -> SocketAddrV4 {
     }
 }
 
-fn tx(m: &Message) -> Option<u16> {
-    <[u8; 2]>::try_from(m.transaction.as_slice())
+fn tx(m: &Message) -> Option<u32> {
+    <[u8; 4]>::try_from(m.transaction.as_slice())
         .ok()
-        .map(u16::from_be_bytes)
+        .map(u32::from_be_bytes)
 }
 
 fn is_lookup_query(m: &Message) -> bool {
@@ -159,7 +159,7 @@ impl Harness {
             })
             .ok_or_else(|| format!("{} did not answer {}", name(to), name(from)))?;
         self.deliver(j)?;
-        let t = t.expect("our queries have 2-byte transactions");
+        let t = t.expect("our queries have 4-byte transactions");
         self.timers
             .retain(|&(x, ref tm)| !(x == from && *tm == Timer::Query(t)));
         Ok(())
@@ -175,7 +175,7 @@ impl Harness {
             )
         })?;
         let (_, _, m) = self.msgs.remove(i);
-        let t = Timer::Query(tx(&m).expect("our queries have 2-byte transactions"));
+        let t = Timer::Query(tx(&m).expect("our queries have 4-byte transactions"));
         let k = self
             .timers
             .iter()

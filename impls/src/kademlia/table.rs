@@ -173,11 +173,15 @@ impl Table {
         self.buckets.get(b)?.entries.iter().find(|c| c.id == *id)
     }
 
-    /// Whether `addr` is an entry or cached contact of any bucket.
-    fn lists_addr(&self, addr: SocketAddrV4) -> bool {
-        self.buckets
-            .iter()
-            .any(|b| b.entries.iter().chain(&b.cache).any(|c| c.addr == addr))
+    /// Whether `addr` is an entry or cached contact of any bucket under
+    /// another id than `id`.
+    fn lists_addr_elsewhere(&self, addr: SocketAddrV4, id: NodeId) -> bool {
+        self.buckets.iter().any(|b| {
+            b.entries
+                .iter()
+                .chain(&b.cache)
+                .any(|c| c.addr == addr && c.id != id)
+        })
     }
 
     fn bucket_mut(&mut self, i: usize) -> &mut Bucket {
@@ -213,7 +217,7 @@ impl Table {
             last_seen: now,
             failures: 0,
         };
-        if self.lists_addr(addr) {
+        if self.lists_addr_elsewhere(addr, id) {
             return Observed::Ignored;
         }
         let b = &mut self.buckets[i];

@@ -152,6 +152,19 @@ fn an_address_listed_under_one_id_is_not_listed_under_another() {
     t.observe(1, id(0x80, 1), addr(1));
     assert_eq!(t.observe(2, id(0x40, 9), addr(1)), Observed::Ignored);
     assert_eq!(t.len(), 1);
+    // A cached contact heard from again is still welcome.
+    t.observe(3, id(0x80, 2), addr(2));
+    assert_eq!(
+        t.observe(4, id(0x80, 3), addr(3)),
+        Observed::Cached {
+            ping: Some(*t.get(&id(0x80, 1)).unwrap())
+        }
+    );
+    assert_eq!(
+        t.observe(5, id(0x80, 3), addr(3)),
+        Observed::Cached { ping: None }
+    );
+    assert_eq!(t.cached(0).len(), 1);
 }
 
 /// §4.1, one eviction ping per bucket until it settles: the pinged head
