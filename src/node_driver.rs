@@ -47,7 +47,7 @@ pub fn drive(opts: &Options) -> Result<Exit, Failure> {
                 ready = true;
                 println!(
                     "{}",
-                    json!({"ready": true, "id": me.to_string(), "port": port})
+                    json!({"ready": true, "id": me.to_string(), "port": port, "impl": IMPL})
                 );
                 let _ = ready_tx.send((me, port));
             }
@@ -57,7 +57,7 @@ pub fn drive(opts: &Options) -> Result<Exit, Failure> {
             let me = id.expect("listening comes first");
             println!(
                 "{}",
-                json!({"ready": true, "id": me.to_string(), "port": port})
+                json!({"ready": true, "id": me.to_string(), "port": port, "impl": IMPL})
             );
             let _ = ready_tx.send((me, port));
         }
