@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::runtime::sim::Net;
+
 /// Where a running experiment is, for a progress line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -70,6 +72,42 @@ pub fn summarize(xs: &mut [u32]) -> Option<Summary> {
         max,
         histogram,
     })
+}
+
+/// Checks what every experiment shares: the failure fraction, the batch
+/// size and the network; the error names the flag.
+pub fn validate_common(fail_fraction: f64, batch: usize, net: &Net) -> Result<(), String> {
+    if !(fail_fraction.is_finite() && (0.0..1.0).contains(&fail_fraction)) {
+        return Err(format!(
+            "--fail-fraction must be at least 0 and below 1, not {fail_fraction}"
+        ));
+    }
+    if batch == 0 {
+        return Err("the batch size must be at least 1".into());
+    }
+    if !(net.loss.is_finite() && (0.0..1.0).contains(&net.loss)) {
+        return Err(format!(
+            "--loss must be at least 0 and below 1, not {}",
+            net.loss
+        ));
+    }
+    if net.delay_min > net.delay_max {
+        return Err(format!(
+            "--delay-min ({} ms) is above --delay-max ({} ms)",
+            net.delay_min, net.delay_max
+        ));
+    }
+    Ok(())
+}
+
+/// Wall-clock measurements: the only fields of a report that differ
+/// between runs with the same parameters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// Building the network by the oracle and crashing the victims.
+    pub build: Duration,
+    /// Running the lookups (all the simulated messages).
+    pub lookups: Duration,
 }
 
 #[cfg(test)]

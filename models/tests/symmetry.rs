@@ -10,7 +10,6 @@ use std::collections::{HashSet, VecDeque};
 
 use overlay_models::check::OverlayModel;
 use overlay_models::{chord, kademlia};
-use stateright::Model;
 
 /// (classes reached through canonical states, classes reached through
 /// concrete states keyed by their representative).

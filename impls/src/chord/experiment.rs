@@ -29,7 +29,7 @@
 //! origins whatever the delays or the batch size. The same parameters give
 //! the same [`Report`], field for field, except the wall-clock [`Timing`].
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
@@ -40,7 +40,7 @@ use super::node::{Config, Event, Node};
 use super::ring;
 use crate::runtime::sim::{sim_addr, Net, Sim};
 use crate::summary::{per_second, ratio, summarize};
-pub use crate::summary::{Phase, Summary};
+pub use crate::summary::{Phase, Summary, Timing};
 
 /// The largest ring: simulated addresses are 10.0.0.0 + i, so i must stay
 /// inside 10.0.0.0/8.
@@ -89,34 +89,13 @@ impl Params {
         if self.nodes > MAX_NODES {
             return Err(format!("--nodes must be at most {MAX_NODES}"));
         }
-        if !(self.fail_fraction.is_finite() && (0.0..1.0).contains(&self.fail_fraction)) {
-            return Err(format!(
-                "--fail-fraction must be at least 0 and below 1, not {}",
-                self.fail_fraction
-            ));
-        }
         if self.succ_list == 0 || self.succ_list > super::wire::MAX_LIST {
             return Err(format!(
                 "--succ-list must be between 1 and {}",
                 super::wire::MAX_LIST
             ));
         }
-        if self.batch == 0 {
-            return Err("the batch size must be at least 1".into());
-        }
-        if !(self.net.loss.is_finite() && (0.0..1.0).contains(&self.net.loss)) {
-            return Err(format!(
-                "--loss must be at least 0 and below 1, not {}",
-                self.net.loss
-            ));
-        }
-        if self.net.delay_min > self.net.delay_max {
-            return Err(format!(
-                "--delay-min ({} ms) is above --delay-max ({} ms)",
-                self.net.delay_min, self.net.delay_max
-            ));
-        }
-        Ok(())
+        crate::summary::validate_common(self.fail_fraction, self.batch, &self.net)
     }
 
     /// How many nodes crash: F·N rounded, but at least one node survives
@@ -125,16 +104,6 @@ impl Params {
         let k = (self.fail_fraction * self.nodes as f64).round() as usize;
         k.min(self.nodes - 1)
     }
-}
-
-/// Wall-clock measurements: the only fields that differ between two runs
-/// with the same parameters.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Timing {
-    /// Building the ring by the oracle and crashing the victims.
-    pub build: Duration,
-    /// Running the lookups (all the simulated messages).
-    pub lookups: Duration,
 }
 
 /// What an experiment measured.

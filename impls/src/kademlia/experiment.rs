@@ -31,7 +31,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, SocketAddrV4};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
@@ -40,6 +40,7 @@ use rand_chacha::ChaCha8Rng;
 use super::krpc::NodeId;
 use super::node::{Config, Event, Node};
 use crate::runtime::sim::{sim_addr, Net, Sim};
+pub use crate::summary::Timing;
 use crate::summary::{per_second, ratio, summarize, Phase, Summary};
 
 /// Simulated addresses are 10.0.0.0 + i: i stays inside 10.0.0.0/8.
@@ -86,31 +87,10 @@ impl Params {
         if self.nodes > MAX_NODES {
             return Err(format!("--nodes must be at most {MAX_NODES}"));
         }
-        if !(self.fail_fraction.is_finite() && (0.0..1.0).contains(&self.fail_fraction)) {
-            return Err(format!(
-                "--fail-fraction must be at least 0 and below 1, not {}",
-                self.fail_fraction
-            ));
-        }
         if self.k == 0 || self.alpha == 0 {
             return Err("k and alpha must be at least 1".into());
         }
-        if self.batch == 0 {
-            return Err("the batch size must be at least 1".into());
-        }
-        if !(self.net.loss.is_finite() && (0.0..1.0).contains(&self.net.loss)) {
-            return Err(format!(
-                "--loss must be at least 0 and below 1, not {}",
-                self.net.loss
-            ));
-        }
-        if self.net.delay_min > self.net.delay_max {
-            return Err(format!(
-                "--delay-min ({} ms) is above --delay-max ({} ms)",
-                self.net.delay_min, self.net.delay_max
-            ));
-        }
-        Ok(())
+        crate::summary::validate_common(self.fail_fraction, self.batch, &self.net)
     }
 
     /// How many nodes crash: F·N rounded, leaving at least two alive.
@@ -118,14 +98,6 @@ impl Params {
         let c = (self.fail_fraction * self.nodes as f64).round() as usize;
         c.min(self.nodes - 2)
     }
-}
-
-/// Wall-clock measurements: the only fields that differ between runs
-/// with the same parameters.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Timing {
-    pub build: Duration,
-    pub lookups: Duration,
 }
 
 /// What an experiment measured.
