@@ -49,7 +49,7 @@ pub enum Command {
     /// Run the implementation at scale in the seeded simulator and report
     /// lookup path lengths, failures, messages and time.
     Simulate(SimulateArgs),
-    /// Run real nodes over UDP, or act as a client of a running ring.
+    /// Run real nodes over UDP (chord, kademlia), or act once as a client of a running overlay.
     #[command(subcommand)]
     Node(NodeCommand),
     /// Check fixed scopes of every model with every strategy, each run in a
