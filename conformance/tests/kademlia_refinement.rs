@@ -241,6 +241,20 @@ fn refused_store_events_would_differ() {
     }
 }
 
+/// §2.5: replication to every contact heard from, or to none, is caught
+/// by the exhaustive walk at its shortest path (the value held where the
+/// model has it not, or not where it has it).
+#[test]
+fn replication_mutations_are_caught_by_the_exhaustive_walk() {
+    let mut report = String::new();
+    for mu in [Mutation::ReplicateToAll, Mutation::ReplicateNothing] {
+        let err = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 9, mu)
+            .expect_err("the mutation must be caught");
+        report.push_str(&format!("{mu:?}: {err}\n"));
+    }
+    insta::assert_snapshot!(report);
+}
+
 /// Each mutation of the implementation, against the `correct` model's
 /// random walks: the first mismatch, at a named step and field.
 #[test]

@@ -112,6 +112,11 @@ pub enum Mutation {
     /// Answers name the querier among the closest contacts (what the
     /// answers did before they excluded it).
     AnswerWithQuerier,
+    /// §2.5 replication sends an item to every contact heard from, not
+    /// only to those among the k closest to its target.
+    ReplicateToAll,
+    /// §2.5 replication never sends an item (as if `replicate` were off).
+    ReplicateNothing,
 }
 
 impl Default for Config {

@@ -29,7 +29,7 @@ use std::net::SocketAddrV4;
 
 use super::items::{validate_response, Item};
 use super::krpc::{NodeId, Query, Response};
-use super::node::{Node, Out, Purpose};
+use super::node::{Mutation, Node, Out, Purpose};
 use crate::runtime::Millis;
 
 /// The `put` query that stores `item` as it is, with `token`.
@@ -100,7 +100,7 @@ impl Node {
         except: Option<NodeId>,
         out: &mut Out,
     ) {
-        if !self.cfg.replicate || c == self.id {
+        if !self.cfg.replicate || c == self.id || self.cfg.mutation == Mutation::ReplicateNothing {
             return;
         }
         let targets: Vec<NodeId> = self
@@ -114,7 +114,7 @@ impl Node {
             })
             .collect();
         for target in targets {
-            if !self.among_closest(&target, &c) {
+            if self.cfg.mutation != Mutation::ReplicateToAll && !self.among_closest(&target, &c) {
                 continue;
             }
             self.replicating.insert((target, c));
