@@ -29,9 +29,13 @@ fn cfg() -> Config {
 
 /// `n` nodes, each bootstrapped through node 0 in turn, run to quiescence.
 fn grown(n: usize, seed: u64) -> Sim<Node> {
+    grown_with(n, seed, cfg())
+}
+
+fn grown_with(n: usize, seed: u64, c: Config) -> Sim<Node> {
     let mut sim: Sim<Node> = Sim::new(Net::default(), seed);
     for i in 0..n {
-        let node = Node::new(Config { seed, ..cfg() }, sim_id(i), v4(sim_addr(i)));
+        let node = Node::new(Config { seed, ..c.clone() }, sim_id(i), v4(sim_addr(i)));
         let slot = sim.add(node);
         sim.start(slot);
         // The first node has nobody to ask: its bootstrap ends at once.
@@ -149,6 +153,63 @@ fn immutable_items_put_anywhere_are_got_anywhere() {
         n.get_item(now, ItemQuery::Immutable { target: missing }, 3, out)
     });
     assert!(!g.ok() && g.value.is_none());
+}
+
+/// Kademlia §2.5 (`Config::replicate`): a node that joins closer to an
+/// item's target than every holder is sent the item by a holder that
+/// observes it; without replication it never gets it. With
+/// `store_locally` the publisher holds the item too when it is among the
+/// k closest, and a get of an item held locally ends at once.
+#[test]
+fn replication_hands_items_to_newcomers_closer_than_every_holder() {
+    let v = b"12:Hello World!".to_vec();
+    let target = immutable_target(&v);
+    for replicate in [false, true] {
+        let c = Config {
+            replicate,
+            store_locally: true,
+            ..cfg()
+        };
+        let mut sim = grown_with(20, 5, c.clone());
+        let p = op(&mut sim, 4, 1, |n, now, out| {
+            n.put_item(now, PutItem::Immutable { v: v.clone() }, 1, out)
+        });
+        assert_eq!(p.stored.len(), 4, "{p:?}");
+        // Newcomers closer to the target than anybody (ids that differ
+        // from it in the last bits), bootstrapped through node 0.
+        for (j, flip) in [1u8, 2, 3].into_iter().enumerate() {
+            let mut id = target;
+            id.0[19] ^= flip;
+            let i = 20 + j;
+            let slot = sim.add(Node::new(c.clone(), id, v4(sim_addr(i))));
+            sim.start(slot);
+            let seeds = [v4(sim_addr(0))];
+            sim.with_node(slot, |node, now, out| node.bootstrap(now, &seeds, out));
+            let t = sim.now() + 10_000;
+            sim.run_until(t);
+            let holds = sim
+                .node(slot)
+                .unwrap()
+                .items()
+                .get(sim.now(), &target)
+                .is_some();
+            assert_eq!(holds, replicate, "newcomer {j}, replicate {replicate}");
+        }
+        // A get from a holder ends at once, without a query.
+        let holder = (0..23)
+            .find(|&s| {
+                sim.node(s)
+                    .unwrap()
+                    .items()
+                    .get(sim.now(), &target)
+                    .is_some()
+            })
+            .expect("a holder");
+        let g = op(&mut sim, holder, 2, |n, now, out| {
+            n.get_item(now, ItemQuery::Immutable { target }, 2, out)
+        });
+        assert_eq!((g.value.as_deref(), g.queries), (Some(&v[..]), 0));
+    }
 }
 
 #[test]

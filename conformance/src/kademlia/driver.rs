@@ -4,8 +4,9 @@
 
 use std::net::{SocketAddr, SocketAddrV4};
 
+use overlay_impls::kademlia::items::immutable_target;
 use overlay_impls::kademlia::krpc::{Body, Message, Query};
-use overlay_impls::kademlia::{Config, Event, Node as ImplNode, Timer};
+use overlay_impls::kademlia::{Config, Event, ItemQuery, Node as ImplNode, PutItem, Timer};
 use overlay_impls::runtime::sim::sim_addr;
 use overlay_impls::runtime::{Millis, OutboxOf, Process};
 use overlay_models::chord::ring::name;
@@ -37,6 +38,10 @@ pub struct Harness {
     clean: bool,
     evicted_live: bool,
     next_tag: u64,
+    /// The model's key once a store began, and the nodes the last
+    /// completed store put the value at.
+    key: Option<u8>,
+    stored_at: u8,
 }
 
 fn addr(x: Node) -> SocketAddrV4 {
@@ -80,6 +85,8 @@ impl Harness {
             clean: true,
             evicted_live: false,
             next_tag: 0,
+            key: None,
+            stored_at: 0,
         };
         h.nodes[0] = Some(h.fresh(0));
         h.status[0] = Status::Live;
@@ -185,6 +192,61 @@ impl Harness {
         self.run(from, |n, now, out| n.on_timer(now, t, out))
     }
 
+    /// Delivers every store query in flight (an operation's puts, §2.5
+    /// replication's gets and puts) and its answer, until none is left:
+    /// the model delivers STOREs and replication at once, within the
+    /// event that causes them. A store query to a node that is not
+    /// running is dropped, and its timer stays armed (never fired).
+    fn settle_stores(&mut self) -> Result<(), String> {
+        let storing = |h: &Harness, from: Node, m: &Message| {
+            matches!(m.body, Body::Query(_))
+                && tx(m).is_some_and(|t| h.node(from).is_some_and(|n| n.is_storing(t)))
+        };
+        loop {
+            let Some(i) = (0..self.msgs.len()).find(|&i| {
+                let (f, _, m) = &self.msgs[i];
+                storing(self, *f, m)
+            }) else {
+                return Ok(());
+            };
+            let (from, to) = (self.msgs[i].0, self.msgs[i].1);
+            let t = tx(&self.msgs[i].2);
+            self.deliver(i)?;
+            if let Some(j) = self.find(to, from, |m| {
+                !matches!(m.body, Body::Query(_)) && tx(m) == t
+            }) {
+                self.deliver(j)?;
+                let t = t.expect("our queries have 4-byte transactions");
+                self.timers
+                    .retain(|&(x, ref tm)| !(x == from && *tm == Timer::Query(t)));
+            }
+        }
+    }
+
+    /// Drops the lookup queries in flight of nodes that run no lookup, and
+    /// their timers: a get that stops at the first holder leaves the other
+    /// queries of its round unanswered, and the model's FIND_VALUE drops
+    /// them (they are never delivered, nor time out).
+    fn drop_abandoned(&mut self) {
+        let idle = |h: &Harness, x: Node| h.node(x).is_none_or(|n| n.lookups().next().is_none());
+        let mut gone = Vec::new();
+        let mut i = 0;
+        while i < self.msgs.len() {
+            let (f, _, m) = &self.msgs[i];
+            if is_lookup_query(m) && idle(self, *f) {
+                gone.push((*f, tx(m)));
+                self.msgs.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        for (x, t) in gone {
+            let t = t.map(Timer::Query);
+            self.timers
+                .retain(|&(y, ref tm)| !(y == x && Some(*tm) == t));
+        }
+    }
+
     /// The node running a lookup (the model runs one at a time).
     fn origin(&self) -> Result<Node, String> {
         (0..self.nodes.len() as Node)
@@ -233,16 +295,40 @@ impl Harness {
                 let (t, tag) = (self.universe.id(target), self.next_tag);
                 self.run(n, |node, now, out| node.find_node(now, t, tag, out))?;
             }
-            Action::Store { .. } | Action::Get(_) => {
-                return Err(format!(
-                    "`{a}`: the implementation has no §2.5 replication and no FIND_VALUE \
-                     of the model's kind (store/get are outside the refinement)"
-                ))
+            Action::Store { n, key } => {
+                self.clean = true;
+                self.key = Some(key);
+                self.next_tag += 1;
+                let (v, tag) = (self.universe.value(key), self.next_tag);
+                self.run(n, |node, now, out| {
+                    node.put_item(now, PutItem::Immutable { v }, tag, out)
+                })?;
+            }
+            Action::Get(n) => {
+                self.clean = true;
+                let key = self.key.ok_or("nothing has been stored")?;
+                let target = immutable_target(&self.universe.value(key));
+                self.next_tag += 1;
+                let tag = self.next_tag;
+                self.run(n, |node, now, out| {
+                    node.get_item(now, ItemQuery::Immutable { target }, tag, out)
+                })?;
             }
             Action::Reply(q) => self.exchange(self.origin()?, q, is_lookup_query)?,
             Action::Timeout(q) => self.expire(self.origin()?, q, is_lookup_query)?,
             Action::Pong { n, from } => self.exchange(n, from, is_ping)?,
             Action::PingTimeout { n, from } => self.expire(n, from, is_ping)?,
+        }
+        self.settle_stores()?;
+        self.drop_abandoned();
+        for (_, e) in &self.events {
+            if let Event::Done { outcome, .. } = e {
+                if outcome.op == "put_immutable" {
+                    self.stored_at = outcome.stored.iter().try_fold(0u8, |acc, c| {
+                        Ok::<_, String>(acc | 1 << self.universe.rank(&c.id)?)
+                    })?;
+                }
+            }
         }
         // The ghost: an entry left a bucket while its node runs.
         for (x, b) in before.iter().enumerate() {
@@ -265,8 +351,12 @@ impl Harness {
         let u = &self.universe;
         let mut s = State::default();
         for x in 0..self.nodes.len() {
+            let target = self.key.map(|k| immutable_target(&u.value(k)));
             s.nodes.push(match (self.status[x], &self.nodes[x]) {
-                (Status::Live, Some(n)) => u.node_state(n)?,
+                (Status::Live, Some(n)) => NodeState {
+                    value: target.is_some_and(|t| n.items().get(self.now, &t).is_some()),
+                    ..u.node_state(n)?
+                },
                 (status, _) => NodeState {
                     status,
                     ..NodeState::default()
@@ -283,13 +373,17 @@ impl Harness {
                 }
             }
         }
+        let no_nodes = Vec::new();
         for (x, e) in &self.events {
             let (purpose, target, nodes) = match e {
                 Event::Bootstrapped { nodes, .. } => (Purpose::Join, *x, nodes),
-                Event::Done { outcome, .. } => {
-                    (Purpose::Find, u.unmap(&outcome.target)?, &outcome.nodes)
-                }
+                Event::Done { outcome, .. } => match outcome.op {
+                    "put_immutable" => (Purpose::Store, u.key_of(&outcome.target), &outcome.nodes),
+                    "get_immutable" => (Purpose::Get, u.key_of(&outcome.target), &no_nodes),
+                    _ => (Purpose::Find, u.unmap(&outcome.target)?, &outcome.nodes),
+                },
             };
+            let found = matches!(e, Event::Done { outcome, .. } if outcome.value.is_some());
             let result = nodes
                 .iter()
                 .try_fold(0u8, |acc, c| Ok::<_, String>(acc | 1 << u.rank(&c.id)?))?;
@@ -299,9 +393,11 @@ impl Harness {
                 purpose,
                 result,
                 clean: self.clean,
-                found: false,
+                found,
             });
         }
+        s.key = self.key;
+        s.stored_at = self.stored_at;
         s.evicted_live = self.evicted_live;
         s.observed = observed;
         Ok(s)

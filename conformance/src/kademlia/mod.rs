@@ -15,12 +15,15 @@
 //! first), its replacement cache in order, and its pending eviction ping
 //! (`Table::pinging`). The one lookup in progress (at most one node has an
 //! operation running): origin, target, purpose (`bootstrap` ↦ Join,
-//! `find_node` ↦ Find), the rounds-mode progress (`Rounds::last` ↦ phase,
-//! `best`, rounds sent), `seen` = every candidate with a known id,
-//! `queried` = asked, answered or failed, `answered`, `timed_out` =
-//! failed. The outcome, in the state right after a lookup ends, from the
-//! node's `Bootstrapped`/`Done` event. Compared field by field after every
-//! step ([`diff`]), the first difference named by step, event and field.
+//! `find_node` ↦ Find, `put_immutable` ↦ Store, `get_immutable` ↦ Get),
+//! the rounds-mode progress (`Rounds::last` ↦ phase, `best`, rounds
+//! sent), `seen` = every candidate with a known id, `queried` = asked,
+//! answered or failed, `answered`, `timed_out` = failed. The outcome, in
+//! the state right after a lookup ends, from the node's
+//! `Bootstrapped`/`Done` event (a get's `found`: a value came back). The
+//! value: which nodes hold it, its key, where the last store put it
+//! (decision 3). Compared field by field after every step ([`diff`]),
+//! the first difference named by step, event and field.
 //!
 //! **Ghosts.** `evicted_live` is computed from the concrete tables (an
 //! entry left a bucket while its node runs), and `clean` from the crashes
@@ -42,15 +45,34 @@
 //!    model's): the querier was just observed into the table, and naming
 //!    it back is a wasted slot of the k. The test-only mutation
 //!    `AnswerWithQuerier` restores the old answers; the harness catches it.
-//! 3. **Store, get and replication are outside the refinement.** The
-//!    model's `store` (STORE at the k closest and at the origin), `get`
-//!    (FIND_VALUE stopping at the first holder) and §2.5 replication to
-//!    newly observed close contacts have no counterpart: the implementation
-//!    stores BEP 44 items at the k closest that gave a token, and never
-//!    replicates. Mapping `store`/`get` onto BEP 44 put/get would agree
-//!    only until the first replication, so traces with `store` or `get`
-//!    are refused ([`crate::ImplReplayError::Unfit`]) and random model
-//!    paths never take those events.
+//! 3. **Store, get and replication.** The model has one value under one
+//!    key; the implementation stores BEP 44 immutable items, whose target
+//!    is SHA-1 of the value and cannot be chosen. So model key x is the
+//!    value `value-i` (bencoded; the first i whose target has x in its
+//!    top `bits` bits, [`Universe::value`]), and a target maps back to
+//!    its top bits ([`Universe::key_of`]): node ids are on the grid, so
+//!    XOR order to the target is XOR order to x. `store n for x` is
+//!    `put_item` of that value, `get n` is `get_item` of its target
+//!    (`put_immutable` ↦ Store, `get_immutable` ↦ Get). Node
+//!    configuration: `replicate` (§2.5, [`overlay_impls::kademlia::Config`]),
+//!    `store_locally` (the model's STORE includes the origin; a get of a
+//!    value held at its origin ends at once) and `observe_store_answers:
+//!    false` (the model's STOREs are one-way: their answers are not
+//!    observed). The puts of a store and replication's gets and puts are
+//!    delivered, with their answers, within the event that causes them
+//!    (the model delivers them at once); lookup queries left in flight by
+//!    a get that stopped at the first holder are dropped, as the model's
+//!    FIND_VALUE drops them. Compared: which nodes hold the value (`value`,
+//!    from each node's item store), `key`, `stored_at` (the put's
+//!    `stored`, the origin included when it stored), and the outcome's
+//!    `found`. Two model abstractions at the end of a store have no wire
+//!    counterpart, and the events that need them are refused ([`fits`]):
+//!    a STORE at the k closest *live* nodes (or, in `alpha-termination`,
+//!    at unqueried ones) where the origin can put only at nodes that
+//!    answered, and a STORE recipient replicating back to an origin it
+//!    knows to lack the value. Random walks and the exhaustive walk skip
+//!    refused events; a trace with one is refused
+//!    ([`crate::ImplReplayError::Unfit`]); no committed trace has one.
 //! 4. **Joins.** `join j via m` starts a node that knows m as a contact
 //!    (`table_mut().observe`, as the model puts m in j's bucket) and
 //!    bootstraps with no seed address: the self-lookup starts from m with
@@ -79,12 +101,14 @@ pub mod walk;
 pub use driver::Harness;
 pub use walk::{every_path, random_paths, replay, replay_trace, Coverage, PathStats};
 
+use overlay_impls::kademlia::items::immutable_target;
 use overlay_impls::kademlia::{Config, LookupMode, Mutation, Node as ImplNode, NodeId};
 use overlay_models::chord::ring::name;
-use overlay_models::kademlia::id::{set_text, Node, Set};
+use overlay_models::kademlia::id::{closest, has, set_text, Node, Set};
 use overlay_models::kademlia::state::{
     Bucket, Lookup, NodeState, Outcome, Phase, Purpose, State, Status,
 };
+use overlay_models::kademlia::Action;
 use overlay_models::kademlia::{KademliaModel, Variant};
 
 pub use crate::chord::Mismatch;
@@ -109,6 +133,26 @@ impl Universe {
         let mut id = [0; 20];
         id[0] = x << (8 - self.bits);
         NodeId(id)
+    }
+
+    /// The model key of an item target: its top `bits` bits. Targets are
+    /// hashes, so their other bits are not zero; nodes' ids are on the
+    /// grid, so XOR order to a target is the order to its top bits.
+    pub fn key_of(&self, target: &NodeId) -> u8 {
+        target.0[0] >> (8 - self.bits)
+    }
+
+    /// The value the harness stores for model key `key`: the first
+    /// bencoded string `value-i` (i = 0, 1, …) whose BEP 44 immutable
+    /// target (SHA-1 of the value) has `key` in its top `bits` bits.
+    pub fn value(&self, key: u8) -> Vec<u8> {
+        (0u32..)
+            .map(|i| {
+                let s = format!("value-{i}");
+                format!("{}:{s}", s.len()).into_bytes()
+            })
+            .find(|v| self.key_of(&immutable_target(v)) == key)
+            .expect("some value-i hashes to every key")
     }
 
     /// The model id of a concrete id on the grid.
@@ -181,6 +225,8 @@ impl Universe {
         let purpose = match kind {
             "bootstrap" => Purpose::Join,
             "find_node" => Purpose::Find,
+            "put_immutable" => Purpose::Store,
+            "get_immutable" => Purpose::Get,
             other => {
                 return Err(format!(
                     "{} runs a {other}, which the model has not",
@@ -202,7 +248,10 @@ impl Universe {
         };
         Ok(Some(Lookup {
             origin: me,
-            target: self.unmap(&l.target)?,
+            target: match purpose {
+                Purpose::Store | Purpose::Get => self.key_of(&l.target),
+                _ => self.unmap(&l.target)?,
+            },
             purpose,
             phase: if r.last { Phase::Final } else { Phase::Alpha },
             seen: with(|_| true)?,
@@ -228,9 +277,57 @@ pub fn impl_config(m: &KademliaModel, mutation: Mutation) -> Config {
         fresh_ms: 0,
         refresh_ms: 0,
         lookup: LookupMode::Rounds,
+        replicate: true,
+        store_locally: true,
+        observe_store_answers: false,
         mutation,
         ..Config::default()
     }
+}
+
+/// Whether the implementation can carry out model event `a` from state
+/// `s`: `Err` names why not (module notes, decision 3). Two model
+/// abstractions at the end of a store have no wire counterpart:
+///
+/// * the model STOREs at the k closest *live* nodes of the result and the
+///   origin, and `alpha-termination` at unqueried ones too; the origin
+///   can only put at nodes that answered (a put needs their token), and
+///   cannot know that one failed since: so the event is refused when the
+///   model's set differs from the k closest of the answered result and
+///   the origin;
+/// * a STORE is one-way and its recipient knows whether the origin holds
+///   the value; on the wire a recipient cannot tell, so the
+///   implementation does not replicate a put's item back to its sender:
+///   the event is refused when the origin gains the value without being
+///   among the nodes its store put it at.
+pub fn fits(model: &KademliaModel, s: &State, a: Action) -> Result<(), String> {
+    let after = model.apply(s, a);
+    let Some(o) = after.outcome.filter(|o| o.purpose == Purpose::Store) else {
+        return Ok(());
+    };
+    let k = model.cfg.k;
+    let mut answered = s.lookup.map_or(0, |l| l.answered);
+    if let Action::Reply(q) = a {
+        answered |= 1 << q;
+    }
+    let can = closest((o.result & answered) | 1 << o.origin, o.target, k);
+    if can != after.stored_at {
+        return Err(format!(
+            "`{a}`: the model stores at {} (the k closest live of the result and the origin), \
+             the origin can put only at {} (those that answered, and itself)",
+            set_text(after.stored_at),
+            set_text(can)
+        ));
+    }
+    let o_node = usize::from(o.origin);
+    if !has(after.stored_at, o.origin) && !s.nodes[o_node].value && after.nodes[o_node].value {
+        return Err(format!(
+            "`{a}`: a STORE's recipient replicates the value back to the origin {}, which \
+             the implementation does not do (the recipient cannot know the origin lacks it)",
+            name(o.origin)
+        ));
+    }
+    Ok(())
 }
 
 /// The implementation mutation a model variant corresponds to.
@@ -334,11 +431,12 @@ pub fn diff(model: &State, imp: &State) -> Vec<String> {
     let o = |x: &Option<Outcome>| {
         x.map_or("none".into(), |o| {
             format!(
-                "{:?} by {} for {} → {}{}",
+                "{:?} by {} for {} → {}{}{}",
                 o.purpose,
                 name(o.origin),
                 o.target,
                 set_text(o.result),
+                if o.found { " found" } else { "" },
                 if o.clean { "" } else { " (unclean)" }
             )
         })
@@ -348,6 +446,11 @@ pub fn diff(model: &State, imp: &State) -> Vec<String> {
         "key".into(),
         format!("{:?}", model.key),
         format!("{:?}", imp.key),
+    );
+    d(
+        "stored_at".into(),
+        set_text(model.stored_at),
+        set_text(imp.stored_at),
     );
     d(
         "evicted_live".into(),

@@ -2,7 +2,9 @@
 //! `announce_peer`; the BEP 44 `get` and `put` are in [`super::storage`].
 //!
 //! A querier is observed into the routing table before it is answered (the
-//! paper: every message received updates the bucket of its sender).
+//! paper: every message received updates the bucket of its sender). §2.5
+//! replication to the querier ([`super::replication`]) follows the
+//! answer; the item of a `put` is not replicated back to its sender.
 //! `get_peers` answers carry both the peers known for the info-hash and
 //! the k closest nodes (libtorrent does the same; BEP 5 allows either),
 //! so a lookup can go on past a node that happens to know peers.
@@ -14,6 +16,7 @@
 
 use std::net::SocketAddrV4;
 
+use super::items::{immutable_target, mutable_target};
 use super::krpc::{Body, NodeId, Query, Response, PROTOCOL_ERROR};
 use super::node::{Node, Out};
 use crate::runtime::Millis;
@@ -28,7 +31,17 @@ impl Node {
         out: &mut Out,
     ) {
         let querier = query_id(&q);
-        self.observe(now, querier, from, out);
+        // The target of a put's item, which is not replicated back.
+        let put = match &q {
+            Query::Put {
+                value, key, salt, ..
+            } => Some(match key {
+                Some(k) => mutable_target(k, salt.as_deref().unwrap_or(&[])),
+                None => immutable_target(value),
+            }),
+            _ => None,
+        };
+        self.observe_only(now, querier, from, out);
         let body = match q {
             Query::Ping { .. } => Ok(Response::id_only(self.id)),
             Query::FindNode { target, .. } => Ok(Response {
@@ -53,6 +66,7 @@ impl Node {
             } => self.announced(now, from, info_hash, port, &token, implied_port),
             q @ (Query::Get { .. } | Query::Put { .. }) => self.answer_storage(now, from, q),
         };
+        self.replicate_to(now, querier, from, put, out);
         self.stats.queries_answered += 1;
         let body = match body {
             Ok(r) => Body::Response(r),

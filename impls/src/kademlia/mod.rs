@@ -18,6 +18,7 @@ pub mod lookup;
 pub mod node;
 pub mod ops;
 pub mod peers;
+mod replication;
 pub mod storage;
 pub mod table;
 pub mod tokens;

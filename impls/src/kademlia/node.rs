@@ -10,7 +10,7 @@
 //! a clock, a socket or an entropy source: time comes in as [`Millis`],
 //! randomness from a generator seeded by [`Config::seed`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, SocketAddrV4};
 
 use rand::SeedableRng;
@@ -58,6 +58,24 @@ pub struct Config {
     pub seed: u64,
     /// How lookups schedule their queries ([`LookupMode`]).
     pub lookup: LookupMode,
+    /// §2.5 replication of stored items to close contacts
+    /// ([`super::replication`]). Off by default: BEP 44 leaves
+    /// republishing to the publisher, and mainline clients do not
+    /// replicate; the conformance harness turns it on, as the model has it.
+    pub replicate: bool,
+    /// The node's own item store takes part in its operations, as the
+    /// paper's STORE ("the k closest of the result and n itself"): a put
+    /// stores at the k closest of the lookup's result *and this node*
+    /// (here, if it is among them, and then at one fewer of the result),
+    /// and a get of an immutable item held here ends at once. Off by
+    /// default: a BEP 44 put stores at the k closest of the result only.
+    pub store_locally: bool,
+    /// Whether the answers to this node's store queries (an operation's
+    /// announce_peer/put, a replication's get/put) update its routing
+    /// table, as every message received does in BEP 5 and the paper (the
+    /// default). The model delivers STOREs one way (their answers are not
+    /// observed); the conformance harness turns this off to match.
+    pub observe_store_answers: bool,
     /// A deliberate bug, for the conformance harness's mutation tests.
     /// Always [`Mutation::None`] outside tests.
     pub mutation: Mutation,
@@ -94,6 +112,11 @@ pub enum Mutation {
     /// Answers name the querier among the closest contacts (what the
     /// answers did before they excluded it).
     AnswerWithQuerier,
+    /// §2.5 replication sends an item to every contact heard from, not
+    /// only to those among the k closest to its target.
+    ReplicateToAll,
+    /// §2.5 replication never sends an item (as if `replicate` were off).
+    ReplicateNothing,
 }
 
 impl Default for Config {
@@ -114,6 +137,9 @@ impl Default for Config {
             item_ttl_ms: 2 * 3_600_000,
             seed: 0,
             lookup: LookupMode::Async,
+            replicate: false,
+            store_locally: false,
+            observe_store_answers: true,
             mutation: Mutation::None,
         }
     }
@@ -186,6 +212,10 @@ pub(super) enum Purpose {
     Store(u64),
     /// The ping of a bucket head a newcomer wants to replace.
     Evict,
+    /// Replication of the item at this target: the `get` for the token.
+    ReplicaGet(NodeId),
+    /// Replication of the item at this target: the `put`.
+    ReplicaPut(NodeId),
 }
 
 /// A Mainline DHT node.
@@ -207,6 +237,10 @@ pub struct Node {
     pub(super) ops: BTreeMap<u64, Op>,
     pub(super) bootstrapped: bool,
     pub(super) stats: Stats,
+    /// Replication: contacts known to hold each item held here, and the
+    /// replications under way, (target, contact).
+    pub(super) holders: BTreeMap<NodeId, BTreeSet<NodeId>>,
+    pub(super) replicating: BTreeSet<(NodeId, NodeId)>,
 }
 
 pub(super) type Out = OutboxOf<Node>;
@@ -238,6 +272,8 @@ impl Node {
             ops: BTreeMap::new(),
             bootstrapped: false,
             stats: Stats::default(),
+            holders: BTreeMap::new(),
+            replicating: BTreeSet::new(),
         }
     }
 
@@ -269,6 +305,18 @@ impl Node {
     /// Operations (lookups, stores) in progress.
     pub fn busy(&self) -> usize {
         self.ops.len()
+    }
+    /// Whether this node's query with transaction `tx` stores: the store
+    /// phase of an operation (announce_peer, put) or a §2.5 replication
+    /// (its get or put). The conformance harness delivers these at once,
+    /// as the model does.
+    pub fn is_storing(&self, tx: u32) -> bool {
+        self.outstanding.get(&tx).is_some_and(|o| {
+            matches!(
+                o.purpose,
+                Purpose::Store(_) | Purpose::ReplicaGet(_) | Purpose::ReplicaPut(_)
+            )
+        })
     }
 
     fn message(&self, transaction: Vec<u8>, body: Body) -> Message {
@@ -316,7 +364,20 @@ impl Node {
 
     /// The least-recently-seen rule for a message from `id` at `from`; a
     /// full bucket's head gets pinged.
+    /// Then §2.5 replication to the sender, if on.
     pub(super) fn observe(&mut self, now: Millis, id: NodeId, from: SocketAddrV4, out: &mut Out) {
+        self.observe_only(now, id, from, out);
+        self.replicate_to(now, id, from, None, out);
+    }
+
+    /// The least-recently-seen rule alone.
+    pub(super) fn observe_only(
+        &mut self,
+        now: Millis,
+        id: NodeId,
+        from: SocketAddrV4,
+        out: &mut Out,
+    ) {
         if let Observed::Cached { ping: Some(head) } = self.table.observe(now, id, from) {
             let q = krpc::Query::Ping { id: self.id };
             self.query(head.addr, Some(head.id), q, Purpose::Evict, out);
@@ -366,11 +427,19 @@ impl Node {
                     // The ping settles before its answer is observed.
                     self.table.ping_settled(&r.id);
                 }
-                self.observe(now, r.id, from, out);
+                let storing = matches!(
+                    o.purpose,
+                    Purpose::Store(_) | Purpose::ReplicaGet(_) | Purpose::ReplicaPut(_)
+                );
+                if self.cfg.observe_store_answers || !storing {
+                    self.observe(now, r.id, from, out);
+                }
                 match o.purpose {
                     Purpose::Evict => {}
                     Purpose::Lookup(op) => self.lookup_answered(now, op, from, r, out),
                     Purpose::Store(op) => self.store_answered(now, op, Ok((from, r.id)), out),
+                    Purpose::ReplicaGet(t) => self.replica_got(now, t, r.id, from, Some(r), out),
+                    Purpose::ReplicaPut(t) => self.replica_put(t, r.id, true),
                 }
             }
             Body::Error { code, message } => {
@@ -381,6 +450,11 @@ impl Node {
                     Purpose::Store(op) => {
                         let e = format!("{from} answered {code}: {message}");
                         self.store_answered(now, op, Err(e), out)
+                    }
+                    Purpose::ReplicaGet(t) | Purpose::ReplicaPut(t) => {
+                        if let Some(id) = o.id {
+                            self.replica_put(t, id, false);
+                        }
                     }
                 }
             }
@@ -400,6 +474,11 @@ impl Node {
                 let e = format!("{} did not answer", o.to);
                 self.store_answered(now, op, Err(e), out)
             }
+            Purpose::ReplicaGet(t) | Purpose::ReplicaPut(t) => {
+                if let Some(id) = o.id {
+                    self.replica_put(t, id, false);
+                }
+            }
         }
     }
 
@@ -407,6 +486,7 @@ impl Node {
         self.tokens.rotate(now, &mut self.rng);
         self.peers.expire(now);
         self.expire_items(now);
+        self.prune_holders(now);
         if self.cfg.refresh_ms > 0 && self.bootstrapped {
             self.refresh(now, out);
         }

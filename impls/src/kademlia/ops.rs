@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddrV4;
 
+use super::items::{validate_put, PutArgs};
 use super::krpc::{CompactNode, NodeId, Query, Response};
 use super::lookup::Lookup;
 use super::node::{Event, LookupMode, Mutation, Node, Out, Purpose};
@@ -185,8 +186,30 @@ impl Node {
     }
 
     /// BEP 44 get of the item `q` describes.
+    ///
+    /// With [`super::Config::store_locally`], an immutable item held here
+    /// is the answer at once, without a lookup.
     pub fn get_item(&mut self, now: Millis, q: ItemQuery, tag: u64, out: &mut Out) {
         let target = q.target();
+        if self.cfg.store_locally && q.stops_at_first() {
+            if let Some(item) = self.items.get(now, &target) {
+                let outcome = Outcome {
+                    op: q.name(),
+                    target,
+                    nodes: Vec::new(),
+                    peers: Vec::new(),
+                    stored: Vec::new(),
+                    value: Some(item.value().to_vec()),
+                    seq: item.seq(),
+                    hops: 0,
+                    queries: 0,
+                    timeouts: 0,
+                    errors: Vec::new(),
+                };
+                out.event(Event::Done { tag, outcome });
+                return;
+            }
+        }
         self.start_op(now, Some(tag), target, Kind::Get(q), &[], out);
     }
 
@@ -280,14 +303,36 @@ impl Node {
                     ))
                 })
                 .collect(),
-            Kind::Put(item) => op
-                .lookup
-                .closest()
-                .into_iter()
-                .filter_map(|(n, token, _)| {
-                    Some((n, item.query(self.id, token?, op.found.as_ref())))
-                })
-                .collect(),
+            Kind::Put(item) => {
+                let mut closest = op.lookup.closest();
+                if self.cfg.store_locally {
+                    // Only nodes that gave a token can store.
+                    closest.retain(|(_, token, _)| token.is_some());
+                    // The k closest of the result and this node: here, if
+                    // fewer than k of the result are closer.
+                    let t = op.lookup.target;
+                    let me = t.distance(&self.id);
+                    let closer = closest.iter().filter(|(n, _, _)| t.distance(&n.id) < me);
+                    if closer.count() < self.cfg.k {
+                        closest.truncate(self.cfg.k.saturating_sub(1));
+                        let q = item.query(self.id, Vec::new(), op.found.as_ref());
+                        let args = PutArgs::from_query(&q).expect("a put");
+                        match validate_put(&args).and_then(|p| self.items.put(now, p)) {
+                            Ok(()) => op.stored.push(CompactNode {
+                                id: self.id,
+                                addr: self.addr,
+                            }),
+                            Err(e) => op.errors.push(format!("here: {e}")),
+                        }
+                    }
+                }
+                closest
+                    .into_iter()
+                    .filter_map(|(n, token, _)| {
+                        Some((n, item.query(self.id, token?, op.found.as_ref())))
+                    })
+                    .collect()
+            }
             _ => Vec::new(),
         };
         if stores.is_empty() {
