@@ -322,7 +322,7 @@ fn mutations_are_caught_by_implementation_runs() {
 /// included; events `kademlia::fits` refuses skipped), at the default
 /// scope (§2.2, §2.3) and at k=1 where buckets overflow (§4.1 pings).
 #[test]
-fn every_path_default_scope_depth7_and_k1_depth8() {
+fn every_path_default_scope_and_k1_to_depth7() {
     let c = every_path(&default_model(Variant::Correct), 7, Mutation::None)
         .unwrap_or_else(|m| panic!("{m}"));
     assert_eq!(
@@ -332,13 +332,15 @@ fn every_path_default_scope_depth7_and_k1_depth8() {
             paths: 1_849_821
         }
     );
-    let c = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 8, Mutation::None)
+    // Depth 8 at k=1 (14,342,999 events) takes a minute: a benchmark's
+    // scope, not a test's.
+    let c = every_path(&scope(Variant::Correct, 2, 4, 1, 1, 1), 7, Mutation::None)
         .unwrap_or_else(|m| panic!("{m}"));
     assert_eq!(
         c,
         Coverage {
-            steps: 14_342_999,
-            paths: 12_296_076
+            steps: 2_153_436,
+            paths: 1_853_791
         }
     );
 }
