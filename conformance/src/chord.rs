@@ -175,6 +175,21 @@ pub struct Mismatch {
     pub diff: Vec<String>,
 }
 
+impl Mismatch {
+    /// Names the events taken before the one at fault, so that the
+    /// mismatch can be replayed.
+    pub fn after_path<A: fmt::Display>(mut self, path: &[A]) -> Mismatch {
+        let prefix: Vec<String> = path.iter().map(|a| a.to_string()).collect();
+        let named = if prefix.is_empty() {
+            "(start)".to_string()
+        } else {
+            prefix.join("; ")
+        };
+        self.diff.insert(0, format!("path: {named}"));
+        self
+    }
+}
+
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.action.is_empty() {
@@ -437,22 +452,7 @@ fn walk(
         cov.steps += 1;
         let next = h2
             .check_step(model, s, a, path.len() + 1)
-            .map_err(|mut m| {
-                // Name the whole path, so the mismatch can be replayed.
-                let prefix: Vec<String> = path.iter().map(|a| a.to_string()).collect();
-                m.diff.insert(
-                    0,
-                    format!(
-                        "path: {}",
-                        if prefix.is_empty() {
-                            "(start)".into()
-                        } else {
-                            prefix.join("; ")
-                        }
-                    ),
-                );
-                m
-            })?;
+            .map_err(|m| m.after_path(path))?;
         path.push(a);
         walk(model, &h2, &next, depth, path, cov)?;
         path.pop();

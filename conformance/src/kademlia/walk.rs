@@ -178,21 +178,9 @@ pub fn random_paths(
             } else {
                 acts[rng.below(acts.len())]
             };
-            s = h.check_step(model, &s, a, k + 1).map_err(|mut m| {
-                let prefix: Vec<String> = path.iter().map(|a| a.to_string()).collect();
-                m.diff.insert(
-                    0,
-                    format!(
-                        "path: {}",
-                        if prefix.is_empty() {
-                            "(start)".into()
-                        } else {
-                            prefix.join("; ")
-                        }
-                    ),
-                );
-                m
-            })?;
+            s = h
+                .check_step(model, &s, a, k + 1)
+                .map_err(|m| m.after_path(&path))?;
             path.push(a);
             stats.steps += 1;
             stats.kinds[kind(&a)] += 1;
@@ -258,11 +246,7 @@ fn dfs(
         cov.steps += 1;
         let next = h2
             .check_step(model, s, a, path.len() + 1)
-            .map_err(|mut m| {
-                let prefix: Vec<String> = path.iter().map(|a| a.to_string()).collect();
-                m.diff.insert(0, format!("path: {}", prefix.join("; ")));
-                m
-            })?;
+            .map_err(|m| m.after_path(path))?;
         path.push(a);
         dfs(model, &h2, &next, depth, path, cov)?;
         path.pop();

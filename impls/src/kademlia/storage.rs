@@ -95,35 +95,22 @@ impl PutItem {
     /// The `put` query for a node that gave us `token`, given the newest
     /// item the lookup found.
     pub(super) fn query(&self, id: NodeId, token: Vec<u8>, found: Option<&Found>) -> Query {
-        match self {
-            PutItem::Immutable { v } => Query::Put {
-                id,
-                token,
-                value: v.clone(),
-                key: None,
-                sig: None,
-                seq: None,
-                salt: None,
-                cas: None,
-            },
+        let (item, cas) = match self {
+            PutItem::Immutable { v } => (Item::Immutable { v: v.clone() }, None),
             PutItem::Mutable { keys, salt, v, seq } => {
                 let newest = found.and_then(|f| f.item.seq());
                 let (seq, cas) = match seq {
                     Some(s) => (*s, None),
                     None => (newest.map_or(1, |n| n.saturating_add(1)), newest),
                 };
-                Query::Put {
-                    id,
-                    token,
-                    value: v.clone(),
-                    key: Some(keys.public()),
-                    sig: Some(keys.sign_item(salt, seq, v)),
-                    seq: Some(seq),
-                    salt: (!salt.is_empty()).then(|| salt.clone()),
-                    cas,
-                }
+                (keys.mutable_item(salt, seq, v), cas)
             }
+        };
+        let mut q = super::replication::put_query(id, &item, token);
+        if let Query::Put { cas: c, .. } = &mut q {
+            *c = cas;
         }
+        q
     }
 
     /// The `seq` this put will publish at, given what the lookup found.
