@@ -31,14 +31,15 @@
 //!   a step the model allows from the mapped state, and every property of
 //!   the model must hold in every mapped state.
 
-use std::fmt;
-
 use overlay_impls::chord::{Config, Event, Id, Mutation, Node, Peer, Status as ImplStatus};
 use overlay_impls::runtime::sim::{sim_addr, Net, Sim};
 use overlay_models::chord::ring::name;
 use overlay_models::chord::state::{NodeState, Status};
 use overlay_models::chord::{Action, ChordModel, PerNode, State, SuccList, Variant};
 use stateright::Model;
+
+use crate::paths::{walk, Stepper};
+pub use crate::paths::{Coverage, Mismatch};
 
 /// The concrete nodes of a run, ranked: `peers[i]` is `n{i}`.
 #[derive(Clone, Debug)]
@@ -162,50 +163,6 @@ pub fn diff(model: &State, imp: &State) -> Vec<String> {
         }
     }
     out
-}
-
-/// Where model and implementation part.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mismatch {
-    /// Events taken before the one at fault (0 = the initial state).
-    pub step: usize,
-    /// The event, in scenario syntax (empty for the initial state).
-    pub action: String,
-    /// What differs, or why the implementation could not take the step.
-    pub diff: Vec<String>,
-}
-
-impl Mismatch {
-    /// Names the events taken before the one at fault, so that the
-    /// mismatch can be replayed.
-    pub fn after_path<A: fmt::Display>(mut self, path: &[A]) -> Mismatch {
-        let prefix: Vec<String> = path.iter().map(|a| a.to_string()).collect();
-        let named = if prefix.is_empty() {
-            "(start)".to_string()
-        } else {
-            prefix.join("; ")
-        };
-        self.diff.insert(0, format!("path: {named}"));
-        self
-    }
-}
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.action.is_empty() {
-            writeln!(f, "initial state: model and implementation differ")?;
-        } else {
-            writeln!(
-                f,
-                "step {} `{}`: model and implementation differ",
-                self.step, self.action
-            )?;
-        }
-        for d in &self.diff {
-            writeln!(f, "    {d}")?;
-        }
-        Ok(())
-    }
 }
 
 /// The implementation in the simulator, driven one model event at a time.
@@ -389,17 +346,6 @@ pub fn replay(
     Ok(())
 }
 
-/// What an exhaustive walk covered.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Coverage {
-    /// Initial states walked from.
-    pub inits: usize,
-    /// Model transitions checked against the implementation.
-    pub steps: u64,
-    /// Maximal paths (reaching the depth, or a state with no event).
-    pub paths: u64,
-}
-
 /// Walks every path of the model of at most `depth` events from every
 /// initial state, checking the implementation after every step. Depths
 /// are walked in increasing order (iterative deepening), so a mismatch
@@ -431,33 +377,24 @@ fn walk_all(model: &ChordModel, depth: usize, mutation: Mutation) -> Result<Cove
     Ok(cov)
 }
 
-fn walk(
-    model: &ChordModel,
-    h: &Harness,
-    s: &State,
-    depth: usize,
-    path: &mut Vec<Action>,
-    cov: &mut Coverage,
-) -> Result<(), Mismatch> {
-    let mut actions = Vec::new();
-    if path.len() < depth {
-        model.actions(s, &mut actions);
+impl Stepper for Harness {
+    type Model = ChordModel;
+    type State = State;
+    type Action = Action;
+
+    fn events(&self, model: &ChordModel, s: &State, out: &mut Vec<Action>) {
+        model.actions(s, out);
     }
-    if actions.is_empty() {
-        cov.paths += 1;
-        return Ok(());
+
+    fn check_step(
+        &mut self,
+        model: &ChordModel,
+        before: &State,
+        a: Action,
+        step: usize,
+    ) -> Result<State, Mismatch> {
+        Harness::check_step(self, model, before, a, step)
     }
-    for a in actions {
-        let mut h2 = h.clone();
-        cov.steps += 1;
-        let next = h2
-            .check_step(model, s, a, path.len() + 1)
-            .map_err(|m| m.after_path(path))?;
-        path.push(a);
-        walk(model, &h2, &next, depth, path, cov)?;
-        path.pop();
-    }
-    Ok(())
 }
 
 /// One implementation-level input, for random runs.

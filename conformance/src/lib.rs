@@ -8,6 +8,7 @@
 
 pub mod chord;
 pub mod kademlia;
+pub mod paths;
 
 use std::path::{Path, PathBuf};
 

@@ -328,6 +328,7 @@ fn every_path_default_scope_and_k1_to_depth7() {
     assert_eq!(
         c,
         Coverage {
+            inits: 1,
             steps: 2_149_146,
             paths: 1_849_821
         }
@@ -339,6 +340,7 @@ fn every_path_default_scope_and_k1_to_depth7() {
     assert_eq!(
         c,
         Coverage {
+            inits: 1,
             steps: 2_153_436,
             paths: 1_853_791
         }

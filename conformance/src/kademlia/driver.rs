@@ -149,15 +149,25 @@ impl Harness {
         })
     }
 
-    /// Delivers the query `from` → `to` that `what` picks, and the answer.
-    fn exchange(&mut self, from: Node, to: Node, what: fn(&Message) -> bool) -> Result<(), String> {
-        let i = self.find(from, to, what).ok_or_else(|| {
+    /// The index of the query `from` → `to` that `what` picks.
+    fn query_in_flight(
+        &self,
+        from: Node,
+        to: Node,
+        what: fn(&Message) -> bool,
+    ) -> Result<usize, String> {
+        self.find(from, to, what).ok_or_else(|| {
             format!(
                 "no such query from {} to {} in flight",
                 name(from),
                 name(to)
             )
-        })?;
+        })
+    }
+
+    /// Delivers the query `from` → `to` that `what` picks, and the answer.
+    fn exchange(&mut self, from: Node, to: Node, what: fn(&Message) -> bool) -> Result<(), String> {
+        let i = self.query_in_flight(from, to, what)?;
         let t = tx(&self.msgs[i].2);
         self.deliver(i)?;
         let j = self
@@ -174,13 +184,7 @@ impl Harness {
 
     /// Drops the query `from` → `to` that `what` picks and fires its timer.
     fn expire(&mut self, from: Node, to: Node, what: fn(&Message) -> bool) -> Result<(), String> {
-        let i = self.find(from, to, what).ok_or_else(|| {
-            format!(
-                "no such query from {} to {} in flight",
-                name(from),
-                name(to)
-            )
-        })?;
+        let i = self.query_in_flight(from, to, what)?;
         let (_, _, m) = self.msgs.remove(i);
         let t = Timer::Query(tx(&m).expect("our queries have 4-byte transactions"));
         let k = self

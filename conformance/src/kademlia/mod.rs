@@ -98,8 +98,9 @@ mod driver;
 pub mod runs;
 pub mod walk;
 
+pub use crate::paths::Coverage;
 pub use driver::Harness;
-pub use walk::{every_path, random_paths, replay, replay_trace, Coverage, PathStats};
+pub use walk::{every_path, random_paths, replay, replay_trace, PathStats};
 
 use overlay_impls::kademlia::items::immutable_target;
 use overlay_impls::kademlia::{Config, LookupMode, Mutation, Node as ImplNode, NodeId};
@@ -111,7 +112,7 @@ use overlay_models::kademlia::state::{
 use overlay_models::kademlia::Action;
 use overlay_models::kademlia::{KademliaModel, Variant};
 
-pub use crate::chord::Mismatch;
+pub use crate::paths::Mismatch;
 
 /// The model's scope, as the mapping needs it.
 #[derive(Clone, Copy, Debug)]

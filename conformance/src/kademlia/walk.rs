@@ -7,6 +7,7 @@ use overlay_models::kademlia::{Action, KademliaModel, State, Variant};
 use stateright::Model;
 
 use super::{diff, fits, impl_config, variant_mutation, Harness, Mismatch};
+use crate::paths::{walk, Coverage, Stepper};
 use crate::ImplReplayError;
 
 /// The implementation's mutation for a model: the variant's own, unless a
@@ -195,15 +196,6 @@ pub fn default_model(v: Variant) -> KademliaModel {
     KademliaModel::new(overlay_models::kademlia::Config::new(v)).expect("default scope")
 }
 
-/// What an exhaustive walk covered.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Coverage {
-    /// Model events carried out by the implementation and compared.
-    pub steps: u64,
-    /// Maximal paths (reaching the depth, or a state with no event).
-    pub paths: u64,
-}
-
 /// Walks every path of the model of at most `depth` events in the
 /// refinement, checking the implementation after every event. Depths go
 /// up one at a time (iterative deepening), so a mismatch reported is one
@@ -216,40 +208,35 @@ pub fn every_path(
     let cfg = impl_config(model, mutation_for(model, mutation));
     let mut cov = Coverage::default();
     for d in 0..=depth {
-        cov = Coverage::default();
+        cov = Coverage {
+            inits: 1,
+            ..Coverage::default()
+        };
         let h = Harness::new(model, cfg.clone());
         let init = model.init_states()[0];
-        dfs(model, &h, &init, d, &mut Vec::new(), &mut cov)?;
+        walk(model, &h, &init, d, &mut Vec::new(), &mut cov)?;
     }
     Ok(cov)
 }
 
-fn dfs(
-    model: &KademliaModel,
-    h: &Harness,
-    s: &State,
-    depth: usize,
-    path: &mut Vec<Action>,
-    cov: &mut Coverage,
-) -> Result<(), Mismatch> {
-    let mut acts = Vec::new();
-    if path.len() < depth {
-        model.actions(s, &mut acts);
-        acts.retain(|a| fits(model, s, *a).is_ok());
+impl Stepper for Harness {
+    type Model = KademliaModel;
+    type State = State;
+    type Action = Action;
+
+    /// The enabled events the refinement covers (see [`fits`]).
+    fn events(&self, model: &KademliaModel, s: &State, out: &mut Vec<Action>) {
+        model.actions(s, out);
+        out.retain(|a| fits(model, s, *a).is_ok());
     }
-    if acts.is_empty() {
-        cov.paths += 1;
-        return Ok(());
+
+    fn check_step(
+        &mut self,
+        model: &KademliaModel,
+        before: &State,
+        a: Action,
+        step: usize,
+    ) -> Result<State, Mismatch> {
+        Harness::check_step(self, model, before, a, step)
     }
-    for a in acts {
-        let mut h2 = h.clone();
-        cov.steps += 1;
-        let next = h2
-            .check_step(model, s, a, path.len() + 1)
-            .map_err(|m| m.after_path(path))?;
-        path.push(a);
-        dfs(model, &h2, &next, depth, path, cov)?;
-        path.pop();
-    }
-    Ok(())
 }
