@@ -12,7 +12,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use overlay_impls::chord::experiment::{self, Params, Phase, Report};
+use overlay_impls::chord::experiment::{self, Params, Phase, Report, Timing};
+use overlay_impls::summary::per_second;
 use serde_json::{json, Value};
 
 use crate::cli::{Format, SimulateArgs};
@@ -95,7 +96,7 @@ fn to_json(r: &Report, rss: Option<u64>) -> Value {
     let h = r.hops.as_ref();
     let c = r.contacts.as_ref();
     let t = r.timeouts_per_lookup.as_ref();
-    json!({
+    let mut doc = json!({
         "overlay": "chord",
         "nodes": p.nodes,
         "seed": p.seed,
@@ -123,19 +124,76 @@ fn to_json(r: &Report, rss: Option<u64>) -> Value {
         "dead_owner": r.dead_owner,
         "mean_timeouts": r.mean_timeouts(),
         "p99_timeouts": t.map(|t| t.p99),
-        "messages_sent": r.messages_sent,
-        "undeliverable": r.undeliverable,
-        "sim_events": r.sim_events,
-        "sim_time_ms": r.sim_time_ms,
-        "performance": {
-            "build_seconds": r.timing.build.as_secs_f64(),
-            "lookup_seconds": r.timing.lookups.as_secs_f64(),
-            "wall_seconds": (r.timing.build + r.timing.lookups).as_secs_f64(),
-            "messages_per_second": r.messages_per_second().round(),
-            "events_per_second": r.events_per_second().round(),
-            "peak_rss_bytes": rss,
-        },
-    })
+    });
+    let fields = doc.as_object_mut().expect("an object");
+    run_of(r).add_json(fields, rss);
+    doc
+}
+
+fn run_of(r: &Report) -> Run<'_> {
+    Run {
+        messages_sent: r.messages_sent,
+        undeliverable: r.undeliverable,
+        sim_events: r.sim_events,
+        sim_time_ms: r.sim_time_ms,
+        timing: &r.timing,
+    }
+}
+
+/// What every simulation reports of the run itself: traffic, simulated
+/// time, and (apart, as "performance") what the machine measured.
+pub(crate) struct Run<'a> {
+    pub messages_sent: u64,
+    pub undeliverable: u64,
+    pub sim_events: u64,
+    pub sim_time_ms: u64,
+    pub timing: &'a Timing,
+}
+
+impl Run<'_> {
+    fn rate(&self, n: u64) -> f64 {
+        per_second(n, self.timing.lookups)
+    }
+
+    pub(crate) fn add_json(&self, doc: &mut serde_json::Map<String, Value>, rss: Option<u64>) {
+        let t = self.timing;
+        for (k, v) in [
+            ("messages_sent", json!(self.messages_sent)),
+            ("undeliverable", json!(self.undeliverable)),
+            ("sim_events", json!(self.sim_events)),
+            ("sim_time_ms", json!(self.sim_time_ms)),
+            (
+                "performance",
+                json!({
+                    "build_seconds": t.build.as_secs_f64(),
+                    "lookup_seconds": t.lookups.as_secs_f64(),
+                    "wall_seconds": (t.build + t.lookups).as_secs_f64(),
+                    "messages_per_second": self.rate(self.messages_sent).round(),
+                    "events_per_second": self.rate(self.sim_events).round(),
+                    "peak_rss_bytes": rss,
+                }),
+            ),
+        ] {
+            doc.insert(k.to_string(), v);
+        }
+    }
+
+    pub(crate) fn print(&self, rss: Option<u64>) {
+        println!(
+            "messages: {} sent ({} to crashed nodes), {} simulator events, {} ms simulated",
+            self.messages_sent, self.undeliverable, self.sim_events, self.sim_time_ms
+        );
+        let mem = rss.map_or("unknown".to_string(), |b| {
+            format!("{:.1} MB", b as f64 / 1e6)
+        });
+        println!(
+            "performance: build {:.2} s, lookups {:.2} s, {:.0} messages/s, {:.0} events/s, peak memory {mem}",
+            self.timing.build.as_secs_f64(),
+            self.timing.lookups.as_secs_f64(),
+            self.rate(self.messages_sent),
+            self.rate(self.sim_events)
+        );
+    }
 }
 
 fn print_text(r: &Report, rss: Option<u64>) {
@@ -175,20 +233,7 @@ fn print_text(r: &Report, rss: Option<u64>) {
         r.mean_timeouts(),
         p99_timeouts
     );
-    println!(
-        "messages: {} sent ({} to crashed nodes), {} simulator events, {} ms simulated",
-        r.messages_sent, r.undeliverable, r.sim_events, r.sim_time_ms
-    );
-    let mem = rss.map_or("unknown".to_string(), |b| {
-        format!("{:.1} MB", b as f64 / 1e6)
-    });
-    println!(
-        "performance: build {:.2} s, lookups {:.2} s, {:.0} messages/s, {:.0} events/s, peak memory {mem}",
-        r.timing.build.as_secs_f64(),
-        r.timing.lookups.as_secs_f64(),
-        r.messages_per_second(),
-        r.events_per_second()
-    );
+    run_of(r).print(rss);
 }
 
 /// The process's peak resident set size (max RSS), if the OS tells.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::cli::{Format, SimulateArgs};
 use crate::exit::{Exit, Outcome};
 use crate::input_error;
-use crate::simulate_cmd::{peak_rss_bytes, Spinner};
+use crate::simulate_cmd::{peak_rss_bytes, Run, Spinner};
 
 pub fn simulate(a: &SimulateArgs) -> Outcome {
     let defaults = Params::new(a.nodes, a.lookups, a.seed);
@@ -53,7 +53,7 @@ fn to_json(r: &Report, rss: Option<u64>) -> Value {
     let h = r.hops.as_ref();
     let m = r.messages.as_ref();
     let t = r.timeouts_per_lookup.as_ref();
-    json!({
+    let mut doc = json!({
         "overlay": "kademlia",
         "nodes": p.nodes,
         "seed": p.seed,
@@ -81,18 +81,20 @@ fn to_json(r: &Report, rss: Option<u64>) -> Value {
         "failed_lookups": r.failed_lookups,
         "mean_timeouts": t.map(|t| t.mean),
         "p99_timeouts": t.map(|t| t.p99),
-        "messages_sent": r.messages_sent,
-        "undeliverable": r.undeliverable,
-        "sim_events": r.sim_events,
-        "sim_time_ms": r.sim_time_ms,
-        "performance": {
-            "build_seconds": r.timing.build.as_secs_f64(),
-            "lookup_seconds": r.timing.lookups.as_secs_f64(),
-            "wall_seconds": (r.timing.build + r.timing.lookups).as_secs_f64(),
-            "messages_per_second": r.messages_per_second().round(),
-            "peak_rss_bytes": rss,
-        },
-    })
+    });
+    let fields = doc.as_object_mut().expect("an object");
+    run_of(r).add_json(fields, rss);
+    doc
+}
+
+fn run_of(r: &Report) -> Run<'_> {
+    Run {
+        messages_sent: r.messages_sent,
+        undeliverable: r.undeliverable,
+        sim_events: r.sim_events,
+        sim_time_ms: r.sim_time_ms,
+        timing: &r.timing,
+    }
 }
 
 fn print_text(r: &Report, rss: Option<u64>) {
@@ -127,17 +129,5 @@ fn print_text(r: &Report, rss: Option<u64>) {
         r.failed_lookups,
         r.timeouts_per_lookup.as_ref().map_or(0.0, |t| t.mean)
     );
-    println!(
-        "messages: {} sent ({} to crashed nodes), {} simulator events, {} ms simulated",
-        r.messages_sent, r.undeliverable, r.sim_events, r.sim_time_ms
-    );
-    let mem = rss.map_or("unknown".to_string(), |b| {
-        format!("{:.1} MB", b as f64 / 1e6)
-    });
-    println!(
-        "performance: build {:.2} s, lookups {:.2} s, {:.0} messages/s, peak memory {mem}",
-        r.timing.build.as_secs_f64(),
-        r.timing.lookups.as_secs_f64(),
-        r.messages_per_second()
-    );
+    run_of(r).print(rss);
 }

@@ -39,7 +39,7 @@ use super::id::{Id, Peer};
 use super::node::{Config, Event, Node};
 use super::ring;
 use crate::runtime::sim::{sim_addr, Net, Sim};
-use crate::summary::{per_second, ratio, summarize};
+use crate::summary::{ratio, summarize};
 pub use crate::summary::{Phase, Summary, Timing};
 
 /// The largest ring: simulated addresses are 10.0.0.0 + i, so i must stay
@@ -153,16 +153,6 @@ impl Report {
     /// Mean timeouts per lookup.
     pub fn mean_timeouts(&self) -> f64 {
         ratio(self.timeouts, self.lookups as u64)
-    }
-
-    /// Simulated messages sent per wall-clock second of the lookup phase.
-    pub fn messages_per_second(&self) -> f64 {
-        per_second(self.messages_sent, self.timing.lookups)
-    }
-
-    /// Simulator events per wall-clock second of the lookup phase.
-    pub fn events_per_second(&self) -> f64 {
-        per_second(self.sim_events, self.timing.lookups)
     }
 }
 

@@ -41,7 +41,7 @@ use super::krpc::NodeId;
 use super::node::{Config, Event, Node};
 use crate::runtime::sim::{sim_addr, Net, Sim};
 pub use crate::summary::Timing;
-use crate::summary::{per_second, ratio, summarize, Phase, Summary};
+use crate::summary::{ratio, summarize, Phase, Summary};
 
 /// Simulated addresses are 10.0.0.0 + i: i stays inside 10.0.0.0/8.
 pub const MAX_NODES: usize = 1 << 24;
@@ -132,9 +132,6 @@ impl Report {
     }
     pub fn found_closest_fraction(&self) -> f64 {
         ratio(self.found_closest, self.lookups as u64)
-    }
-    pub fn messages_per_second(&self) -> f64 {
-        per_second(self.messages_sent, self.timing.lookups)
     }
 }
 
