@@ -241,12 +241,9 @@ impl Node {
                 id,
                 info_hash: target,
             },
-            Kind::Get(q) => Query::Get {
-                id,
-                target,
-                seq: q.newer_than(),
-            },
-            Kind::Put(_) => Query::Get {
+            // No `seq`: a get (or a put's lookup for tokens) wants the
+            // value itself, not only news of a newer one.
+            Kind::Get(_) | Kind::Put(_) => Query::Get {
                 id,
                 target,
                 seq: None,
@@ -273,7 +270,10 @@ impl Node {
             if !asks.is_empty() {
                 let op = &self.ops[&op_id];
                 let q = self.lookup_query(op);
-                let asks: Vec<_> = asks.into_iter().map(|to| (to, op.lookup_id(to))).collect();
+                let asks: Vec<_> = asks
+                    .into_iter()
+                    .map(|to| (to, op.lookup.id_of(to)))
+                    .collect();
                 for (to, id) in asks {
                     self.query(to, id, q.clone(), Purpose::Lookup(op_id), out);
                 }
@@ -478,10 +478,5 @@ impl Node {
 impl Op {
     pub(super) fn target(&self) -> NodeId {
         self.lookup.target
-    }
-
-    /// The id a lookup candidate at `addr` is listed under, if known.
-    fn lookup_id(&self, addr: SocketAddrV4) -> Option<NodeId> {
-        self.lookup.id_of(addr)
     }
 }

@@ -44,10 +44,6 @@ impl ItemQuery {
             ItemQuery::Mutable { salt, .. } => salt,
         }
     }
-    /// The `seq` to send in `get`: none, we want the value itself.
-    pub(super) fn newer_than(&self) -> Option<i64> {
-        None
-    }
     /// An immutable item is the same wherever it is found: the first
     /// valid one ends the lookup (the paper's FIND_VALUE). A mutable one
     /// may be newer elsewhere: the lookup runs to the end, keeping the
