@@ -13,6 +13,7 @@ macro_rules! why {
     };
 }
 
+pub mod can;
 pub mod check;
 pub mod chord;
 pub mod kademlia;

@@ -1,6 +1,7 @@
 //! The models the command line knows, with their variants, parameters and
 //! properties.
 
+use crate::can;
 use crate::check::{Params, PropertyInfo, Runner};
 use crate::chord;
 use crate::kademlia;
@@ -110,6 +111,21 @@ pub fn models() -> Vec<ModelEntry> {
             build: |v, p| kademlia::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
             ci: KADEMLIA_CI,
             bench: KADEMLIA_BENCH,
+        },
+        ModelEntry {
+            name: "can",
+            about: "CAN zones, neighbour sets and greedy routing under churn (Ratnasamy et al. 2001)",
+            variants: can::Variant::ALL
+                .iter()
+                .map(|v| VariantInfo {
+                    name: v.name(),
+                    about: v.about(),
+                })
+                .collect(),
+            params: can::overlay::PARAMS,
+            build: |v, p| can::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
+            ci: &[],
+            bench: &[],
         },
     ]
 }
