@@ -26,8 +26,10 @@ pub fn join(s: &mut State, rules: &Rules, r: usize, j: Node, o: Node, p: Point) 
     let zones = &mut s.slice_mut(o, r).zones;
     let i = zones.iter().position(|x| *x == z).expect("owner's zone");
     zones[i] = theirs;
+    s.slice_mut(o, r).set_cover(&rules.space);
     s.node_mut(j).status = Status::Live;
     s.slice_mut(j, r).zones.push(mine);
+    s.slice_mut(j, r).set_cover(&rules.space);
     if rules.mutation != Mutation::SplitKeepsKeys {
         move_keys(s, rules, r, o, &mine, Some(j));
     }
@@ -233,7 +235,7 @@ pub fn reassign(s: &mut State, rules: &Rules, r: usize, plan: &Plan) {
     }
     let old: Vec<(Node, Set)> = elems(involved).map(|m| (m, s.slice(m, r).nbrs)).collect();
     for &(from, z, to) in plan {
-        release(s, r, from, &z);
+        release(s, rules, r, from, &z);
         move_keys(s, rules, r, from, &z, Some(to));
         acquire(s, rules, r, to, z);
     }

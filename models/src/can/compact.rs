@@ -98,6 +98,7 @@ impl Compact<State> for CanModel {
                 sl.keys = rd.byte();
                 sl.pending = rd.byte();
                 sl.claimed = rd.byte() != 0;
+                sl.set_cover(&self.rules().space);
             }
             s.nodes.push(n);
         }

@@ -16,7 +16,7 @@
 
 use super::rules::Rules;
 use super::routing::{next, Next};
-use super::state::{bit, elems, has, Node, Outcome, Route, State};
+use super::state::{bit, elems, has, Node, Outcome, Route, Set, State};
 use super::zones::{abut, cover};
 use super::Mutation;
 
@@ -25,6 +25,15 @@ pub fn deliver(s: &mut State, rules: &Rules, r: usize, from: Node, to: Node) {
     if !s.is_member(to, r) {
         return;
     }
+    let (nbrs, answer) = receive(s, rules, r, from, to);
+    let sl = s.slice_mut(to, r);
+    sl.nbrs = nbrs;
+    sl.pending |= answer;
+}
+
+/// What `to` makes of an update from `from`: its new neighbour set and
+/// the nodes it answers.
+fn receive(s: &State, rules: &Rules, r: usize, from: Node, to: Node) -> (Set, Set) {
     let mut nbrs = s.slice(to, r).nbrs;
     let mut answer = 0;
     if abut(s, rules, r, to, from) {
@@ -60,18 +69,15 @@ pub fn deliver(s: &mut State, rules: &Rules, r: usize, from: Node, to: Node) {
             nbrs &= !bit(x);
         }
     }
-    let sl = s.slice_mut(to, r);
-    sl.nbrs = nbrs;
-    sl.pending |= answer;
+    (nbrs, answer)
 }
 
 /// Whether delivering an update from `from` to `to` now would change
 /// anything (a neighbour set, or an answer to send).
 pub fn would_change(s: &State, rules: &Rules, r: usize, from: Node, to: Node) -> bool {
-    let mut t = *s;
-    t.slice_mut(from, r).pending |= bit(to);
-    deliver(&mut t, rules, r, from, to);
-    t.slice(to, r).nbrs != s.slice(to, r).nbrs || t.slice(to, r).pending != s.slice(to, r).pending
+    let (nbrs, answer) = receive(s, rules, r, from, to);
+    let sl = s.slice(to, r);
+    nbrs != sl.nbrs || answer & !sl.pending != 0
 }
 
 /// A probe starts at `from` towards cell `p`.

@@ -207,15 +207,24 @@ pub struct Config {
 impl Config {
     /// Defaults of a variant.
     pub fn new(variant: Variant) -> Config {
+        // The smallest scopes that show each broken variant's violations,
+        // so that the default `check can` runs in under a minute; the
+        // correct protocol gets the scope with every kind of event.
+        let (nodes, keys, failures, leaves) = match variant {
+            Variant::Correct => (4, 1, 1, 1),
+            Variant::TakeoverRace => (3, 1, 1, 0),
+            Variant::RaggedMerge => (4, 0, 0, 1),
+            Variant::NoRingSearch => (4, 0, 1, 1),
+        };
         Config {
             variant,
             dims: 2,
             bits: 2,
-            nodes: 4,
+            nodes,
             realities: 1,
-            keys: 1,
-            failures: 1,
-            leaves: 1,
+            keys,
+            failures,
+            leaves,
             probes: 0,
             gets: false,
             mutation: Mutation::None,
@@ -390,6 +399,7 @@ impl CanModel {
         s.nodes[0].status = Status::Live;
         for r in 0..self.cfg.realities {
             s.nodes[0].r[r].zones.push(self.rules.space.whole());
+            s.nodes[0].r[r].set_cover(&self.rules.space);
         }
         s
     }
@@ -400,7 +410,12 @@ fn expected(v: Variant, property: &str) -> Expect {
     use Expect::{Holds, Violated};
     match (v, property) {
         (Variant::Correct, _) => Holds,
-        (Variant::TakeoverRace, "ZoneCoverage" | "Repairable") => Violated,
+        // Two owners of one zone: routing ends at either, keys are put
+        // at one and looked for at the other.
+        (
+            Variant::TakeoverRace,
+            "ZoneCoverage" | "GreedyRoutingDelivers" | "NoKeyLost" | "Repairable",
+        ) => Violated,
         (Variant::RaggedMerge, "ValidZones" | "Repairable") => Violated,
         (
             Variant::NoRingSearch,

@@ -162,11 +162,11 @@ impl OverlayModel for CanModel {
 pub const PARAMS: &[(&str, &str)] = &[
     ("dims", "d: dimensions of the torus (default 2, at most 3)"),
     ("bits", "2^bits cells per dimension (default 2: a 4x4 grid; bits·dims at most 6)"),
-    ("nodes", "N: nodes n0 … n(N−1); n0 starts alone (default 4, at most 6)"),
+    ("nodes", "N: nodes n0 … n(N−1); n0 starts alone (default 4; 3 for takeover-race; at most 6)"),
     ("realities", "independent coordinate spaces, each key stored once in each (default 1, at most 2)"),
-    ("keys", "keys k0, k1 at fixed cells (default 1, at most 2)"),
-    ("failures", "most nodes that may fail in a run (default 1)"),
-    ("leaves", "most nodes that may leave in a run (default 1)"),
+    ("keys", "keys k0, k1 at fixed cells (default 1; 0 for ragged-merge and no-ring-search; at most 2)"),
+    ("failures", "most nodes that may fail in a run (default 1; 0 for ragged-merge)"),
+    ("leaves", "most nodes that may leave in a run (default 1; 0 for takeover-race)"),
     ("probes", "probe messages routed hop by hop in a run (default 0, at most 3)"),
     ("gets", "1 to explore gets (default 0)"),
 ];

@@ -150,13 +150,14 @@ pub fn no_key_lost(s: &State, rules: &Rules) -> bool {
 /// The goal of repair: a tiling by valid zones, one zone per live node,
 /// settled with exact neighbour sets, and routing that delivers.
 pub fn repaired(s: &State, rules: &Rules) -> bool {
-    zone_coverage(s, rules)
-        && valid_zones(s, rules)
-        && (0..rules.realities).all(|r| {
-            s.ids()
-                .filter(|&n| s.is_member(n, r))
-                .all(|n| s.slice(n, r).zones.len() == 1)
+    // Cheapest tests first: most states of a repair search fail them.
+    (0..rules.realities).all(|r| {
+        s.ids().all(|n| {
+            let sl = s.slice(n, r);
+            sl.pending == 0 && !s.is_orphan(n, r) && (!s.is_member(n, r) || sl.zones.len() == 1)
         })
+    }) && zone_coverage(s, rules)
+        && valid_zones(s, rules)
         && settled(s, rules)
         && exact(s, rules)
         && routing_delivers(s, rules)

@@ -63,6 +63,16 @@ pub struct Slice {
     pub pending: Set,
     /// A failed node: whether a neighbour has taken its zones over.
     pub claimed: bool,
+    /// The cells its zones cover (derived from `zones`, kept in step by
+    /// [`Slice::set_cover`] wherever zones change: the properties ask
+    /// for it in every state).
+    pub cover: u64,
+}
+
+impl Slice {
+    pub fn set_cover(&mut self, space: &super::grid::Space) {
+        self.cover = self.zones.iter().fold(0, |m, z| m | space.mask(z));
+    }
 }
 
 /// One node.

@@ -9,13 +9,9 @@ use super::Variant;
 
 /// The node whose zone (live, or orphaned by a failure) contains `p`.
 pub fn owner(s: &State, rules: &Rules, r: usize, p: Point) -> Option<Node> {
-    s.ids().find(|&n| {
-        (s.is_member(n, r) || s.is_orphan(n, r))
-            && s.slice(n, r)
-                .zones
-                .iter()
-                .any(|z| rules.space.contains(z, p))
-    })
+    let cell = 1u64 << rules.space.index(p);
+    s.ids()
+        .find(|&n| (s.is_member(n, r) || s.is_orphan(n, r)) && s.slice(n, r).cover & cell != 0)
 }
 
 /// Whether some zone of `a` abuts some zone of `b` (a ≠ b).
@@ -39,11 +35,8 @@ pub fn volume(s: &State, rules: &Rules, r: usize, n: Node) -> u32 {
 }
 
 /// The cells a node's zones cover.
-pub fn cover(s: &State, rules: &Rules, r: usize, n: Node) -> u64 {
-    s.slice(n, r)
-        .zones
-        .iter()
-        .fold(0, |m, z| m | rules.space.mask(z))
+pub fn cover(s: &State, _rules: &Rules, r: usize, n: Node) -> u64 {
+    s.slice(n, r).cover
 }
 
 /// Whether two zones may merge into one: siblings of the partition tree
@@ -73,14 +66,16 @@ pub fn acquire(s: &mut State, rules: &Rules, r: usize, n: Node, z: Zone) {
         }
         break;
     }
+    s.slice_mut(n, r).set_cover(&rules.space);
 }
 
 /// Drops zone `z` from `n`'s zones.
-pub fn release(s: &mut State, r: usize, n: Node, z: &Zone) {
-    let zones = &mut s.slice_mut(n, r).zones;
-    if let Some(i) = zones.iter().position(|x| x == z) {
-        zones.remove(i);
+pub fn release(s: &mut State, rules: &Rules, r: usize, n: Node, z: &Zone) {
+    let sl = s.slice_mut(n, r);
+    if let Some(i) = sl.zones.iter().position(|x| x == z) {
+        sl.zones.remove(i);
     }
+    sl.set_cover(&rules.space);
 }
 
 /// Moves the keys among `n`'s whose point (in reality r) lies in `z` to
