@@ -93,7 +93,7 @@ const RING2: &str =
 
 #[test]
 fn all_runs_every_ci_profile_and_passes_as_junit() {
-    // The one full run of the CI profiles here (about 10 s): JUnit on
+    // The one full run of the CI profiles here (about a minute): JUnit on
     // stdout, and the report of all profiles beside it.
     let dir = TempDir::new().unwrap();
     let (code, stdout, stderr) = run_at(
@@ -121,6 +121,10 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
             "kademlia alpha-termination (bits=2 nodes=3 k=2 alpha=1 cache=1 failures=1)",
             "kademlia k1-failures (bits=2 nodes=3 k=1 alpha=1 cache=1 failures=1)",
             "kademlia correct (bits=2 nodes=4 k=1 alpha=1 cache=1 failures=0)",
+            "can correct (dims=2 bits=2 nodes=4 realities=1 keys=1 failures=1 leaves=1 probes=0 gets=0)",
+            "can takeover-race (dims=2 bits=2 nodes=3 realities=1 keys=1 failures=1 leaves=0 probes=0 gets=0)",
+            "can ragged-merge (dims=2 bits=2 nodes=4 realities=1 keys=0 failures=0 leaves=1 probes=0 gets=0)",
+            "can no-ring-search (dims=2 bits=2 nodes=4 realities=1 keys=0 failures=1 leaves=1 probes=0 gets=0)",
         ]
     );
     // A testcase per property, in the order `overlay list` gives them.

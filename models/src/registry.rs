@@ -124,11 +124,71 @@ pub fn models() -> Vec<ModelEntry> {
                 .collect(),
             params: can::overlay::PARAMS,
             build: |v, p| can::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
-            ci: &[],
-            bench: &[],
+            ci: CAN_CI,
+            bench: CAN_BENCH,
         },
     ]
 }
+
+/// CAN in CI: every variant at its default scope, which is exactly what
+/// `overlay check can` runs (under a minute, most of it the correct
+/// protocol's 2.7 million states).
+const CAN_CI: &[Profile] = &[
+    Profile {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "the paper's protocol, four nodes, a leave and a failure: every property holds",
+    },
+    Profile {
+        variant: "takeover-race",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "two neighbours both take a failed zone over: overlapping zones",
+    },
+    Profile {
+        variant: "ragged-merge",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "merging into any box makes zones no split can produce",
+    },
+    Profile {
+        variant: "no-ring-search",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "a leave and one failure cut two abutting nodes off from each other for good",
+    },
+];
+
+/// CAN in `overlay bench`: the default scopes of the correct protocol and
+/// of the largest broken variant, and with `--large` two realities.
+const CAN_BENCH: &[BenchScope] = &[
+    BenchScope {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        symmetry: false,
+        large: false,
+    },
+    BenchScope {
+        variant: "no-ring-search",
+        params: &[],
+        max_depth: None,
+        symmetry: false,
+        large: false,
+    },
+    BenchScope {
+        variant: "correct",
+        params: &[("nodes", "3"), ("realities", "2"), ("leaves", "0")],
+        max_depth: None,
+        symmetry: false,
+        large: true,
+    },
+];
 
 /// Kademlia in CI: every variant at its default scope, which is exactly
 /// what `overlay check kademlia` runs (about 15 s), plus the correct

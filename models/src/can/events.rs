@@ -79,8 +79,16 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
             if s.count(Status::Failed) >= rules.failures {
                 return Err(why!("at most {} node(s) may fail in a run", rules.failures));
             }
-            if s.count(Status::Live) == 1 {
-                return Err(why!("{} is the last live node", name(x)));
+            // The model keeps every coordinate space alive: a space whose
+            // last member fails has no one left to take it over.
+            for r in 0..rules.realities {
+                if s.is_member(x, r) && !s.ids().any(|m| m != x && s.is_member(m, r)) {
+                    return Err(why!(
+                        "{} is the last live node{}",
+                        name(x),
+                        if r > 0 { format!(" of r{r}") } else { String::new() }
+                    ));
+                }
             }
             Ok(())
         }
