@@ -114,7 +114,8 @@ pub fn models() -> Vec<ModelEntry> {
         },
         ModelEntry {
             name: "can",
-            about: "CAN zones, neighbour sets and greedy routing under churn (Ratnasamy et al. 2001)",
+            about:
+                "CAN zones, neighbour sets and greedy routing under churn (Ratnasamy et al. 2001)",
             variants: can::Variant::ALL
                 .iter()
                 .map(|v| VariantInfo {

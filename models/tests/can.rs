@@ -8,9 +8,9 @@ use std::collections::{HashSet, VecDeque};
 use overlay_models::can::overlay::build;
 use overlay_models::can::state::{Outcome, State};
 use overlay_models::can::{CanModel, Config, Mutation, Variant};
-use stateright::Model;
 use overlay_models::check::run::{check, CheckOptions, Strategy, Verdict};
 use overlay_models::check::Expect;
+use stateright::Model;
 
 /// (property, verdict, counterexample length in events).
 type Verdicts = Vec<(&'static str, Verdict, Option<usize>)>;
@@ -188,7 +188,12 @@ fn updates_need_no_lists_when_nodes_search() {
 fn a_second_reality_keeps_a_key_its_first_lost() {
     let m = model(
         "correct",
-        &[("nodes", "2"), ("realities", "2"), ("leaves", "0"), ("gets", "1")],
+        &[
+            ("nodes", "2"),
+            ("realities", "2"),
+            ("leaves", "0"),
+            ("gets", "1"),
+        ],
     );
     let (unique, props) = outcome(&m, Strategy::BfsCompact);
     assert_eq!(unique, 964);
@@ -254,8 +259,14 @@ fn bad_parameters_name_themselves() {
             .unwrap()
     };
     assert!(err("correct", "bits", "4").contains("bits must be"));
-    let big = vec![("dims".to_string(), "3".into()), ("bits".to_string(), "3".into())];
-    assert!(build("correct", &big).err().unwrap().contains("2^(bits·dims)"));
+    let big = vec![
+        ("dims".to_string(), "3".into()),
+        ("bits".to_string(), "3".into()),
+    ];
+    assert!(build("correct", &big)
+        .err()
+        .unwrap()
+        .contains("2^(bits·dims)"));
     assert!(err("correct", "nodes", "7").contains("nodes must be"));
     assert!(err("correct", "realities", "3").contains("realities must be"));
     assert!(err("correct", "gets", "2").contains("0 or 1"));
@@ -266,5 +277,8 @@ fn bad_parameters_name_themselves() {
         .unwrap()
         .contains("no variant"));
     let cfg = Config::new(Variant::Correct);
-    assert_eq!((cfg.dims, cfg.bits, cfg.nodes, cfg.failures, cfg.leaves), (2, 2, 4, 1, 1));
+    assert_eq!(
+        (cfg.dims, cfg.bits, cfg.nodes, cfg.failures, cfg.leaves),
+        (2, 2, 4, 1, 1)
+    );
 }

@@ -408,7 +408,9 @@ impl Model for Grid {
         vec![
             Property::always("SumBelow50", |_, s: &(u16, u16)| s.0 + s.1 < 50),
             Property::always("NotCorner", |_, s: &(u16, u16)| *s != (SIDE, SIDE)),
-            Property::always("BNotOdd", |_, s: &(u16, u16)| s.1 % 2 == 0 || s.0 < 40),
+            Property::always("BNotOdd", |_, s: &(u16, u16)| {
+                s.1.is_multiple_of(2) || s.0 < 40
+            }),
         ]
     }
 }

@@ -169,9 +169,7 @@ impl Pattern {
         }
         match (self.action, *a) {
             (
-                Action::Join {
-                    j, at, reality, ..
-                },
+                Action::Join { j, at, reality, .. },
                 Action::Join {
                     j: j2,
                     at: at2,
@@ -318,7 +316,10 @@ mod tests {
 
     #[test]
     fn text_parses_back_to_the_same_action() {
-        let p = Cell { p: [1, 2, 0], dims: 2 };
+        let p = Cell {
+            p: [1, 2, 0],
+            dims: 2,
+        };
         let all = [
             Action::Join {
                 j: 1,
@@ -354,21 +355,30 @@ mod tests {
             },
             Action::Route {
                 from: 0,
-                to: Cell { p: [3, 3, 0], dims: 2 },
+                to: Cell {
+                    p: [3, 3, 0],
+                    dims: 2,
+                },
                 reality: 0,
             },
             Action::Forward,
         ];
         for a in all {
             let text = a.to_string();
-            assert_eq!(Pattern::parse(&text, &scope()).unwrap().exact(), Some(a), "{text}");
+            assert_eq!(
+                Pattern::parse(&text, &scope()).unwrap().exact(),
+                Some(a),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn bad_lines_say_what_is_wrong() {
         let s = scope();
-        assert!(Pattern::parse("jump n1", &s).unwrap_err().contains("events are"));
+        assert!(Pattern::parse("jump n1", &s)
+            .unwrap_err()
+            .contains("events are"));
         assert!(Pattern::parse("join n1 at (4,0)", &s)
             .unwrap_err()
             .contains("0 … 3"));
@@ -384,7 +394,10 @@ mod tests {
         let p = Pattern::parse("join n2 at (1,1)", &s).unwrap();
         assert!(p.matches(&Action::Join {
             j: 2,
-            at: Cell { p: [1, 1, 0], dims: 2 },
+            at: Cell {
+                p: [1, 1, 0],
+                dims: 2
+            },
             via: 1,
             reality: 0
         }));

@@ -4,8 +4,10 @@
 
 use super::grid::{Point, Zone};
 use super::rules::Rules;
-use super::state::{bit, elems, Node, Status, State};
-use super::zones::{acquire, announce, cover, drop_messages_to, merged, move_keys, recompute, release, volume};
+use super::state::{bit, elems, Node, State, Status};
+use super::zones::{
+    acquire, announce, cover, drop_messages_to, merged, move_keys, recompute, release, volume,
+};
 use super::{Mutation, Variant};
 use crate::can::state::Set;
 
@@ -17,7 +19,10 @@ pub fn join(s: &mut State, rules: &Rules, r: usize, j: Node, o: Node, p: Point) 
         .iter()
         .find(|z| rules.space.contains(z, p))
         .expect("the owner holds the point");
-    let (lo, hi) = rules.space.halves(&z).expect("a join needs a zone that can split");
+    let (lo, hi) = rules
+        .space
+        .halves(&z)
+        .expect("a join needs a zone that can split");
     let (mine, theirs) = if rules.space.contains(&lo, p) {
         (lo, hi)
     } else {
@@ -54,20 +59,17 @@ pub fn heir(s: &State, rules: &Rules, r: usize, x: Node, z: &Zone) -> Option<Nod
     let live: Vec<Node> = elems(s.slice(x, r).nbrs)
         .filter(|&m| s.is_member(m, r))
         .collect();
-    let merges = live
-        .iter()
-        .copied()
-        .find(|&m| s.slice(m, r).zones.iter().any(|y| merged(rules, z, y).is_some()));
+    let merges = live.iter().copied().find(|&m| {
+        s.slice(m, r)
+            .zones
+            .iter()
+            .any(|y| merged(rules, z, y).is_some())
+    });
     if merges.is_some() {
         return merges;
     }
     live.into_iter()
-        .filter(|&m| {
-            s.slice(m, r)
-                .zones
-                .iter()
-                .any(|y| rules.space.abut(y, z))
-        })
+        .filter(|&m| s.slice(m, r).zones.iter().any(|y| rules.space.abut(y, z)))
         .min_by_key(|&m| (volume(s, rules, r, m), m))
 }
 
@@ -88,7 +90,11 @@ pub fn leave_plan(s: &State, rules: &Rules, x: Node) -> Result<Vec<(usize, Zone,
                     "{} knows no live neighbour to hand {} to{}",
                     crate::chord::ring::name(x),
                     rules.space.zone_text(z),
-                    if rules.realities > 1 { format!(" in r{r}") } else { String::new() }
+                    if rules.realities > 1 {
+                        format!(" in r{r}")
+                    } else {
+                        String::new()
+                    }
                 )
             })?;
             hand_over(&mut t, rules, r, x, z, y);
@@ -176,14 +182,15 @@ pub fn reassign_plan(s: &State, rules: &Rules, r: usize, x: Node) -> Result<Plan
         return Err(why!("{} holds one zone", crate::chord::ring::name(x)));
     }
     let a = *sl.zones.last().expect("two zones");
-    let sib = rules
-        .space
-        .sibling(&a)
-        .ok_or_else(|| why!("{} is not a zone of the partition tree", rules.space.zone_text(&a)))?;
+    let sib = rules.space.sibling(&a).ok_or_else(|| {
+        why!(
+            "{} is not a zone of the partition tree",
+            rules.space.zone_text(&a)
+        )
+    })?;
     let owner_of = |z: &Zone| -> Option<Node> {
-        s.ids().find(|&m| {
-            (s.is_member(m, r) || s.is_orphan(m, r)) && s.slice(m, r).zones.contains(z)
-        })
+        s.ids()
+            .find(|&m| (s.is_member(m, r) || s.is_orphan(m, r)) && s.slice(m, r).zones.contains(z))
     };
     let inside = rules.space.mask(&sib);
     if s.ids()

@@ -66,7 +66,9 @@ impl Compact<State> for CanModel {
         }
         match s.outcome {
             None => out.push(0),
-            Some(Outcome::Delivered { hops, calm }) => out.extend_from_slice(&[1, hops, calm as u8]),
+            Some(Outcome::Delivered { hops, calm }) => {
+                out.extend_from_slice(&[1, hops, calm as u8])
+            }
             Some(Outcome::Looped { calm }) => out.extend_from_slice(&[2, calm as u8]),
             Some(Outcome::Stuck { at, calm }) => out.extend_from_slice(&[3, at, calm as u8]),
             Some(Outcome::Lost) => out.push(4),

@@ -17,7 +17,11 @@ fn member(s: &State, n: Node, r: usize) -> Result<(), String> {
         Err(why!(
             "{} holds no zone{}",
             name(n),
-            if r > 0 { format!(" in r{r}") } else { String::new() }
+            if r > 0 {
+                format!(" in r{r}")
+            } else {
+                String::new()
+            }
         ))
     }
 }
@@ -60,7 +64,11 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
             if churn::splittable(rules, z) {
                 Ok(())
             } else {
-                Err(why!("{}'s zone {} is a single cell", name(o), rules.space.zone_text(z)))
+                Err(why!(
+                    "{}'s zone {} is a single cell",
+                    name(o),
+                    rules.space.zone_text(z)
+                ))
             }
         }
         Action::Leave(x) => {
@@ -86,7 +94,11 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
                     return Err(why!(
                         "{} is the last live node{}",
                         name(x),
-                        if r > 0 { format!(" of r{r}") } else { String::new() }
+                        if r > 0 {
+                            format!(" of r{r}")
+                        } else {
+                            String::new()
+                        }
                     ));
                 }
             }
@@ -106,7 +118,11 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
             if churn::takeover_candidates(s, rules, r, of).contains(&n) {
                 Ok(())
             } else if !has(s.slice(n, r).nbrs, of) {
-                Err(why!("{} does not list {} as a neighbour", name(n), name(of)))
+                Err(why!(
+                    "{} does not list {} as a neighbour",
+                    name(n),
+                    name(of)
+                ))
             } else {
                 Err(why!(
                     "a neighbour of {} with a smaller zone takes it over",
@@ -140,7 +156,10 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
             if messages::search_finds(s, rules, r, n) {
                 Ok(())
             } else {
-                Err(why!("{}'s neighbours account for every cell along its faces", name(n)))
+                Err(why!(
+                    "{}'s neighbours account for every cell along its faces",
+                    name(n)
+                ))
             }
         }
         Action::Refresh { n, .. } => {
@@ -158,7 +177,11 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
             if has(s.slice(from, r).pending, to) {
                 Ok(())
             } else {
-                Err(why!("no update from {} to {} is in flight", name(from), name(to)))
+                Err(why!(
+                    "no update from {} to {} is in flight",
+                    name(from),
+                    name(to)
+                ))
             }
         }
         Action::Put { key, via } => {
@@ -189,7 +212,10 @@ pub fn check(s: &State, rules: &Rules, a: Action) -> Result<(), String> {
                 return Err(why!("a probe is in flight"));
             }
             if s.probes as usize >= rules.probes {
-                return Err(why!("at most {} probe(s) in a run (-p probes=N)", rules.probes));
+                return Err(why!(
+                    "at most {} probe(s) in a run (-p probes=N)",
+                    rules.probes
+                ));
             }
             member(s, from, r)
         }

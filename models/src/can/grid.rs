@@ -157,12 +157,12 @@ impl Space {
     /// `lo` is aligned to it.
     fn splits(&self, z: &Zone) -> Option<[u32; MAX_DIMS]> {
         let mut s = [0; MAX_DIMS];
-        for i in 0..self.dims {
+        for (i, si) in s.iter_mut().enumerate().take(self.dims) {
             let len = z.len[i];
-            if !len.is_power_of_two() || len > self.side || z.lo[i] % len != 0 {
+            if !len.is_power_of_two() || len > self.side || !z.lo[i].is_multiple_of(len) {
                 return None;
             }
-            s[i] = (self.side / len).trailing_zeros();
+            *si = (self.side / len).trailing_zeros();
         }
         Some(s)
     }
@@ -182,7 +182,7 @@ impl Space {
     /// even length. `None` when no dimension can be halved.
     pub fn split_dim(&self, z: &Zone) -> Option<usize> {
         (0..self.dims)
-            .filter(|&i| z.len[i] >= 2 && z.len[i] % 2 == 0)
+            .filter(|&i| z.len[i] >= 2 && z.len[i].is_multiple_of(2))
             .max_by_key(|&i| (z.len[i], std::cmp::Reverse(i)))
     }
 
@@ -238,15 +238,14 @@ impl Space {
         if total > self.side as u32 {
             return None;
         }
-        let (first, second) = if (a.lo[i] as u32 + a.len[i] as u32) % self.side as u32
-            == b.lo[i] as u32
-        {
-            (a, b)
-        } else if (b.lo[i] as u32 + b.len[i] as u32) % self.side as u32 == a.lo[i] as u32 {
-            (b, a)
-        } else {
-            return None;
-        };
+        let (first, second) =
+            if (a.lo[i] as u32 + a.len[i] as u32) % self.side as u32 == b.lo[i] as u32 {
+                (a, b)
+            } else if (b.lo[i] as u32 + b.len[i] as u32) % self.side as u32 == a.lo[i] as u32 {
+                (b, a)
+            } else {
+                return None;
+            };
         let _ = second;
         let mut u = *first;
         u.len[i] = total as u8;
@@ -383,7 +382,7 @@ mod tests {
     fn abutting_is_a_shared_face_on_the_torus() {
         let a = z([0, 0], [2, 2]);
         assert!(S.abut(&a, &z([2, 0], [2, 2])));
-        assert!(S.abut(&a, &z([2, 2], [2, 2])) == false, "corner only");
+        assert!(!S.abut(&a, &z([2, 2], [2, 2])), "corner only");
         assert!(S.abut(&a, &z([0, 2], [1, 2])));
         // Across the wrap-around edge.
         assert!(S.abut(&a, &z([3, 1], [1, 1])));
@@ -403,7 +402,12 @@ mod tests {
 
     #[test]
     fn masks_and_points_agree() {
-        for z in [z([1, 2], [2, 1]), z([3, 3], [2, 2]), S.whole(), z([2, 0], [1, 4])] {
+        for z in [
+            z([1, 2], [2, 1]),
+            z([3, 3], [2, 2]),
+            S.whole(),
+            z([2, 0], [1, 4]),
+        ] {
             let slow = S
                 .points()
                 .enumerate()
@@ -411,11 +415,15 @@ mod tests {
                 .fold(0u64, |m, (i, _)| m | 1 << i);
             assert_eq!(S.mask(&z), slow, "{}", S.zone_text(&z));
             for i in 0..2 {
-                let moved = S.points().enumerate().filter(|&(_, p)| S.contains(&z, p)).fold(0u64, |m, (_, p)| {
-                    let mut q = p;
-                    q[i] = (q[i] + 1) % 4;
-                    m | 1 << S.index(q)
-                });
+                let moved = S
+                    .points()
+                    .enumerate()
+                    .filter(|&(_, p)| S.contains(&z, p))
+                    .fold(0u64, |m, (_, p)| {
+                        let mut q = p;
+                        q[i] = (q[i] + 1) % 4;
+                        m | 1 << S.index(q)
+                    });
                 assert_eq!(S.shift(S.mask(&z), i, true), moved);
                 assert_eq!(S.shift(moved, i, false), S.mask(&z));
             }

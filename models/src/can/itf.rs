@@ -32,7 +32,10 @@ fn nodes(set_bits: u8) -> Value {
 }
 
 fn keys(bits: u8) -> Value {
-    set((0..8).filter(|k| bits & (1 << k) != 0).map(|k| format!("k{k}")).collect())
+    set((0..8)
+        .filter(|k| bits & (1 << k) != 0)
+        .map(|k| format!("k{k}"))
+        .collect())
 }
 
 impl CanModel {
@@ -54,7 +57,8 @@ impl CanModel {
     pub fn itf_encode(&self, s: &State) -> Map<String, Value> {
         let sp = self.rules().space;
         let rs = 0..self.cfg.realities;
-        let per_reality = |f: &dyn Fn(usize) -> Value| map(rs.clone().map(|r| (format!("r{r}"), f(r))));
+        let per_reality =
+            |f: &dyn Fn(usize) -> Value| map(rs.clone().map(|r| (format!("r{r}"), f(r))));
         let mut vars = Map::new();
         let status = map(s.ids().filter_map(|n| {
             let v = match s.node(n).status {
@@ -70,12 +74,22 @@ impl CanModel {
                 .ids()
                 .filter(|&n| s.is_member(n, r) || s.is_orphan(n, r))
                 .map(|n| {
-                    let z: Vec<String> = s.slice(n, r).zones.iter().map(|z| sp.zone_text(z)).collect();
+                    let z: Vec<String> = s
+                        .slice(n, r)
+                        .zones
+                        .iter()
+                        .map(|z| sp.zone_text(z))
+                        .collect();
                     (name(n), json!(z))
                 }))
         });
         let live = |f: &dyn Fn(usize, u8) -> Value| {
-            per_reality(&|r| map(s.ids().filter(|&n| s.is_member(n, r)).map(|n| (name(n), f(r, n)))))
+            per_reality(&|r| {
+                map(s
+                    .ids()
+                    .filter(|&n| s.is_member(n, r))
+                    .map(|n| (name(n), f(r, n))))
+            })
         };
         let neighbors = live(&|r, n| nodes(s.slice(n, r).nbrs));
         let held = live(&|r, n| keys(s.slice(n, r).keys));

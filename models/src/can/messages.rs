@@ -14,8 +14,8 @@
 //! 3. drops every node it lists that is gone (left, or failed and taken
 //!    over) and whose former zones n now holds: n tells it who took them.
 
-use super::rules::Rules;
 use super::routing::{next, Next};
+use super::rules::Rules;
 use super::state::{bit, elems, has, Node, Outcome, Route, Set, State};
 use super::zones::{abut, cover};
 use super::Mutation;

@@ -332,7 +332,10 @@ impl CanModel {
             return Err(why!("the model has nodes n0 … n{}", n - 1));
         }
         if a.reality() >= self.cfg.realities {
-            return Err(why!("the model has realities r0 … r{}", self.cfg.realities - 1));
+            return Err(why!(
+                "the model has realities r0 … r{}",
+                self.cfg.realities - 1
+            ));
         }
         if let Action::Put { key, .. } | Action::Get { key, .. } = a {
             if key as usize >= self.cfg.keys {
@@ -417,10 +420,9 @@ fn expected(v: Variant, property: &str) -> Expect {
             "ZoneCoverage" | "GreedyRoutingDelivers" | "NoKeyLost" | "Repairable",
         ) => Violated,
         (Variant::RaggedMerge, "ValidZones" | "Repairable") => Violated,
-        (
-            Variant::NoRingSearch,
-            "NeighborSetsExact" | "GreedyRoutingDelivers" | "Repairable",
-        ) => Violated,
+        (Variant::NoRingSearch, "NeighborSetsExact" | "GreedyRoutingDelivers" | "Repairable") => {
+            Violated
+        }
         _ => Holds,
     }
 }

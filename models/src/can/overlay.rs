@@ -81,7 +81,12 @@ impl OverlayModel for CanModel {
             }
             Action::Forward => {}
         }
-        if self.cfg.realities > 1 && !matches!(a, Action::Leave(_) | Action::Fail(_) | Action::Put { .. } | Action::Forward) {
+        if self.cfg.realities > 1
+            && !matches!(
+                a,
+                Action::Leave(_) | Action::Fail(_) | Action::Put { .. } | Action::Forward
+            )
+        {
             put("reality", json!(format!("r{}", a.reality())));
         }
         m
@@ -161,13 +166,34 @@ impl OverlayModel for CanModel {
 /// The parameters of the CAN model, for `list` and `-p`.
 pub const PARAMS: &[(&str, &str)] = &[
     ("dims", "d: dimensions of the torus (default 2, at most 3)"),
-    ("bits", "2^bits cells per dimension (default 2: a 4x4 grid; bits·dims at most 6)"),
-    ("nodes", "N: nodes n0 … n(N−1); n0 starts alone (default 4; 3 for takeover-race; at most 6)"),
-    ("realities", "independent coordinate spaces, each key stored once in each (default 1, at most 2)"),
-    ("keys", "keys k0, k1 at fixed cells (default 1; 0 for ragged-merge and no-ring-search; at most 2)"),
-    ("failures", "most nodes that may fail in a run (default 1; 0 for ragged-merge)"),
-    ("leaves", "most nodes that may leave in a run (default 1; 0 for takeover-race)"),
-    ("probes", "probe messages routed hop by hop in a run (default 0, at most 3)"),
+    (
+        "bits",
+        "2^bits cells per dimension (default 2: a 4x4 grid; bits·dims at most 6)",
+    ),
+    (
+        "nodes",
+        "N: nodes n0 … n(N−1); n0 starts alone (default 4; 3 for takeover-race; at most 6)",
+    ),
+    (
+        "realities",
+        "independent coordinate spaces, each key stored once in each (default 1, at most 2)",
+    ),
+    (
+        "keys",
+        "keys k0, k1 at fixed cells (default 1; 0 for ragged-merge and no-ring-search; at most 2)",
+    ),
+    (
+        "failures",
+        "most nodes that may fail in a run (default 1; 0 for ragged-merge)",
+    ),
+    (
+        "leaves",
+        "most nodes that may leave in a run (default 1; 0 for takeover-race)",
+    ),
+    (
+        "probes",
+        "probe messages routed hop by hop in a run (default 0, at most 3)",
+    ),
     ("gets", "1 to explore gets (default 0)"),
 ];
 
@@ -175,7 +201,10 @@ pub const PARAMS: &[(&str, &str)] = &[
 pub fn build(variant: &str, params: &Params) -> Result<CanModel, String> {
     let v = Variant::parse(variant).ok_or_else(|| {
         let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        format!("can has no variant `{variant}` (variants: {})", names.join(", "))
+        format!(
+            "can has no variant `{variant}` (variants: {})",
+            names.join(", ")
+        )
     })?;
     let mut cfg = Config::new(v);
     for (k, val) in params {

@@ -8,7 +8,8 @@ use super::zones::{abut, owner};
 /// The nodes whose zones count in reality r: live members, and failed
 /// nodes whose zones nobody has taken over yet.
 fn holders(s: &State, r: usize) -> impl Iterator<Item = Node> + '_ {
-    s.ids().filter(move |&n| s.is_member(n, r) || s.is_orphan(n, r))
+    s.ids()
+        .filter(move |&n| s.is_member(n, r) || s.is_orphan(n, r))
 }
 
 /// ZoneCoverage: in every reality, the zones of the live nodes and the
@@ -40,14 +41,8 @@ pub fn zone_coverage(s: &State, rules: &Rules) -> bool {
 /// ValidZones: every zone a live or orphaned node holds is a node of the
 /// canonical partition tree.
 pub fn valid_zones(s: &State, rules: &Rules) -> bool {
-    (0..rules.realities).all(|r| {
-        holders(s, r).all(|n| {
-            s.slice(n, r)
-                .zones
-                .iter()
-                .all(|z| rules.space.is_valid(z))
-        })
-    })
+    (0..rules.realities)
+        .all(|r| holders(s, r).all(|n| s.slice(n, r).zones.iter().all(|z| rules.space.is_valid(z))))
 }
 
 /// The live nodes whose zones abut n's in reality r.
@@ -100,10 +95,13 @@ pub fn routing_delivers(s: &State, rules: &Rules) -> bool {
         let members: Vec<Node> = s.ids().filter(|&n| s.is_member(n, r)).collect();
         let bound = members.len().saturating_sub(1);
         members.iter().all(|&n| {
-            rules.space.points().all(|p| match route(s, rules, r, n, p) {
-                Ok((o, hops)) => Some(o) == owner(s, rules, r, p) && hops as usize <= bound,
-                Err(_) => false,
-            })
+            rules
+                .space
+                .points()
+                .all(|p| match route(s, rules, r, n, p) {
+                    Ok((o, hops)) => Some(o) == owner(s, rules, r, p) && hops as usize <= bound,
+                    Err(_) => false,
+                })
         })
     })
 }

@@ -26,7 +26,11 @@ impl Rules {
         let side = self.space.side;
         let mut p = [0u8; MAX_DIMS];
         for (i, c) in p.iter_mut().enumerate().take(self.space.dims) {
-            *c = if i == key % self.space.dims { side - 1 } else { 1 % side };
+            *c = if i == key % self.space.dims {
+                side - 1
+            } else {
+                1 % side
+            };
         }
         p[0] = (p[0] + (r as u8) * side / 2) % side;
         p

@@ -639,7 +639,7 @@ pub(crate) fn reachable(m: &ChordModel, limit: usize) -> std::collections::BTree
     let mut todo = m.init_states();
     let mut acts = Vec::new();
     while let Some(s) = todo.pop() {
-        if seen.len() >= limit || !seen.insert(s.clone()) {
+        if seen.len() >= limit || !seen.insert(s) {
             continue;
         }
         acts.clear();
