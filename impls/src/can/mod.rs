@@ -1,0 +1,5 @@
+//! # A CAN node (draft)
+
+pub mod point;
+pub mod volume;
+pub mod zone;
