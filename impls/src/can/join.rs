@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 
-use super::node::{Event, Node, NotEnabled, Out, Status, Wait};
+use super::node::{Event, Node, NotEnabled, Out, Status, Timer, Wait};
 use super::store::{drop_items, items_in, keep_items};
 use super::point::Point;
 use super::wire::{Item, Msg, NbrInfo, Routed};
@@ -66,7 +66,13 @@ impl Node {
             return;
         }
         if attempt < self.cfg.join_attempts {
-            return self.send_join(reality, bootstrap, attempt + 1, out);
+            // Back off: the bootstrap may be joining itself, the owner busy.
+            let retry = Timer::JoinRetry {
+                reality: reality as u8,
+                bootstrap,
+                attempt: attempt + 1,
+            };
+            return out.timer(self.cfg.timeout_ms * Millis::from(attempt), retry);
         }
         out.event(Event::JoinFailed {
             reality: reality as u8,
@@ -74,6 +80,12 @@ impl Node {
         });
         if !self.realities.iter().any(|r| r.joined()) {
             self.status = Status::Outside;
+        }
+    }
+
+    pub(super) fn retry_join(&mut self, reality: usize, bootstrap: SocketAddr, attempt: u32, out: &mut Out) {
+        if self.status == Status::Joining && !self.realities[reality].joined() {
+            self.send_join(reality, bootstrap, attempt, out);
         }
     }
 

@@ -8,9 +8,12 @@
 //! last heard from, and whether it is presumed dead. Versions order what
 //! a node hears: news of a neighbour older than what is known is ignored,
 //! whether it comes from the neighbour itself (a late datagram) or from
-//! another node's list (hearsay). A record removed on the neighbour's own
-//! news (it left, moved away, failed) leaves a tombstone with its version
-//! so that stale lists cannot bring it back.
+//! another node's list (hearsay). A removed record leaves a tombstone, the
+//! oldest version news of that node must have to count again: the removed
+//! version itself when the node merely stopped abutting us (our zones may
+//! change so that it abuts us again), the next one when it left, failed
+//! or was found covered by another's zones (so that stale lists cannot
+//! bring it back).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -46,7 +49,7 @@ pub enum Heard {
 #[derive(Clone, Debug, Default)]
 pub struct Neighbors {
     map: BTreeMap<SocketAddr, Nbr>,
-    /// Removed on their own news: (version, when).
+    /// Removed: (the oldest version that is news again, when).
     gone: BTreeMap<SocketAddr, (u64, Millis)>,
 }
 
@@ -74,12 +77,15 @@ impl Neighbors {
         self.gone.len()
     }
 
-    /// The newest version known of `a`, live or removed.
-    fn known_ver(&self, a: &SocketAddr) -> Option<u64> {
-        self.map
-            .get(a)
-            .map(|n| n.ver)
-            .or_else(|| self.gone.get(a).map(|g| g.0))
+    /// Whether news of `a` at version `ver` is older than what we know.
+    /// `same` says how to take the version we know: as stale (hearsay
+    /// repeats it) or as current (the node itself repeats it).
+    fn stale(&self, a: &SocketAddr, ver: u64, same_is_stale: bool) -> bool {
+        match (self.map.get(a), self.gone.get(a)) {
+            (Some(n), _) => ver < n.ver || (same_is_stale && ver == n.ver),
+            (None, Some(&(floor, _))) => ver < floor,
+            (None, None) => false,
+        }
     }
 
     /// An UPDATE from `a` itself.
@@ -92,7 +98,7 @@ impl Neighbors {
         list: Vec<SocketAddr>,
         now: Millis,
     ) -> Heard {
-        if self.known_ver(&a).is_some_and(|k| ver < k) {
+        if self.stale(&a, ver, false) {
             if let Some(n) = self.map.get_mut(&a) {
                 n.heard = now; // late, but a sign of life
                 n.dead = false;
@@ -123,7 +129,7 @@ impl Neighbors {
     /// counts. A node new to us is heard from "now" (it has until
     /// `dead_after` to speak for itself). Returns whether `a` was added.
     pub fn hearsay(&mut self, mine: &[Zone], info: &NbrInfo, now: Millis) -> bool {
-        if self.known_ver(&info.addr).is_some_and(|k| info.ver <= k) {
+        if self.stale(&info.addr, info.ver, true) {
             return false;
         }
         let abuts = any_abut(mine, &info.zones);
@@ -156,11 +162,11 @@ impl Neighbors {
         }
     }
 
-    /// Removes `a` on its own news (left, failed, moved away, covered by
-    /// another's zones): a tombstone keeps its version.
+    /// Removes `a` for good (it left, failed, or another holds its
+    /// zones): only a newer version of it is news.
     pub fn forget(&mut self, a: SocketAddr, now: Millis) -> Option<Nbr> {
         let n = self.map.remove(&a)?;
-        self.gone.insert(a, (n.ver, now));
+        self.gone.insert(a, (n.ver + 1, now));
         Some(n)
     }
 
@@ -271,11 +277,15 @@ mod tests {
         };
         assert!(!t.hearsay(&mine, &info(3, q[2]), 30));
         assert_eq!(t.get(&a(1)).unwrap().zones, vec![q[1]]);
-        // q[3] is diagonal to q[0]: no longer a neighbour, tombstoned.
+        // q[3] is diagonal to q[0]: no longer a neighbour.
         assert!(!t.hearsay(&mine, &info(4, q[3]), 30));
         assert!(t.get(&a(1)).is_none());
-        assert!(!t.hearsay(&mine, &info(4, q[1]), 31), "stale news of the gone");
-        assert!(t.hearsay(&mine, &info(5, q[1]), 31));
+        // Our zone changes so that it abuts us again: the same news counts.
+        assert!(t.hearsay(&[q[2]], &info(4, q[3]), 31));
+        // Forgotten for good (it failed): only newer news counts.
+        t.forget(a(1), 32);
+        assert!(!t.hearsay(&[q[2]], &info(4, q[3]), 33));
+        assert!(t.hearsay(&mine, &info(5, q[1]), 33));
         // Its own goodbye (no zones) removes it.
         assert_eq!(t.hear(&mine, a(1), 6, &[], vec![], 40), Heard::Dropped);
         assert!(t.is_empty());

@@ -120,6 +120,12 @@ pub enum Timer {
     TakeoverFire { reality: u8, failed: SocketAddr },
     /// No better claim than ours for `failed` arrived in time.
     TakeoverDecide { reality: u8, failed: SocketAddr },
+    /// Ask to join `reality` again (attempt `attempt`).
+    JoinRetry {
+        reality: u8,
+        bootstrap: SocketAddr,
+        attempt: u32,
+    },
 }
 
 /// What a node tells its driver.
@@ -270,6 +276,8 @@ pub struct Node {
     pub(super) waits: BTreeMap<u64, Wait>,
     pub(super) tasks: BTreeMap<u64, Task>,
     pub(super) leave: Option<super::leave::Leave>,
+    /// Refreshes so far (rotates the first hop of table repairs).
+    pub(super) rounds: u64,
     pub(super) stats: Stats,
 }
 
@@ -310,6 +318,7 @@ impl Node {
             waits: BTreeMap::new(),
             tasks: BTreeMap::new(),
             leave: None,
+            rounds: 0,
             stats: Stats::default(),
         }
     }
@@ -514,6 +523,11 @@ impl Process for Node {
             Timer::TakeoverDecide { reality, failed } => {
                 self.takeover_decide(now, usize::from(reality), failed, out)
             }
+            Timer::JoinRetry {
+                reality,
+                bootstrap,
+                attempt,
+            } => self.retry_join(usize::from(reality), bootstrap, attempt, out),
         }
     }
 }

@@ -20,12 +20,13 @@ use crate::runtime::Millis;
 
 impl Node {
     /// The neighbour a message to `target` goes to next, if one is
-    /// strictly closer than this node.
-    pub fn next_hop(&self, reality: usize, target: &Point) -> Option<SocketAddr> {
+    /// strictly closer than this node (`avoid` is never chosen).
+    pub fn next_hop(&self, reality: usize, target: &Point, avoid: Option<SocketAddr>) -> Option<SocketAddr> {
         let r = &self.realities[reality];
         let mine = dist2_to(&r.zones, target);
         r.nbrs
             .alive()
+            .filter(|(a, _)| Some(**a) != avoid)
             .map(|(a, n)| (dist2_to(&n.zones, target), *a))
             .filter(|(d, _)| *d < mine)
             .min()
@@ -56,7 +57,13 @@ impl Node {
         if self.realities[reality].owns(&target) {
             return self.deliver(now, reality, target, hops, body, out);
         }
-        let reason = match self.next_hop(reality, &target) {
+        // A greeting looks for a node its origin does not know: going back
+        // to the origin (next to the target) would end it there.
+        let avoid = match body {
+            Routed::Greet { origin } => Some(origin),
+            _ => None,
+        };
+        let reason = match self.next_hop(reality, &target, avoid) {
             Some(next) if ttl > 0 => {
                 self.stats.forwarded += 1;
                 let msg = Msg::Route {
@@ -77,7 +84,7 @@ impl Node {
                 StuckReason::NoCloser
             }
         };
-        let (origin, req) = body.origin();
+        let (origin, Some(req)) = body.origin() else { return };
         let msg = Msg::Stuck {
             req,
             reality: reality as u8,
@@ -163,6 +170,7 @@ impl Node {
                 };
                 self.answer(now, origin, msg, out)
             }
+            Routed::Greet { origin } => self.send_updates(reality, [origin], out),
         }
     }
 

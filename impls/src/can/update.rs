@@ -96,12 +96,14 @@ impl Node {
     }
 
     /// The periodic step: presume silent neighbours failed (starting
-    /// their takeover), then send the heartbeat UPDATE to every live one.
+    /// their takeover), send the heartbeat UPDATE to every live one, and
+    /// look for a missing neighbour ([`super::repair`]).
     pub fn refresh(&mut self, now: Millis, out: &mut Out) {
         if !matches!(self.status, Status::Member | Status::Leaving) {
             return;
         }
         let dead_after = self.cfg.dead_after_ms;
+        self.rounds += 1;
         for reality in 0..self.cfg.realities {
             if !self.realities[reality].joined() {
                 continue;
@@ -114,6 +116,7 @@ impl Node {
             r.nbrs.expire(now, 4 * dead_after);
             let to: Vec<SocketAddr> = r.nbrs.alive().map(|(a, _)| *a).collect();
             self.send_updates(reality, to, out);
+            self.greet_gap(reality, self.rounds, out);
         }
     }
 }

@@ -66,17 +66,21 @@ pub enum Routed {
     },
     /// Background reassignment: "which zone of yours holds the target?"
     Probe { origin: SocketAddr, req: u64 },
+    /// Table repair: "send me your UPDATE" (`super::repair`).
+    Greet { origin: SocketAddr },
 }
 
 impl Routed {
-    /// Who started the route, and its request id.
-    pub fn origin(&self) -> (SocketAddr, u64) {
+    /// Who started the route, and its request id (none for a greeting,
+    /// which expects no answer).
+    pub fn origin(&self) -> (SocketAddr, Option<u64>) {
         match *self {
-            Routed::Join { joiner, req } => (joiner, req),
+            Routed::Join { joiner, req } => (joiner, Some(req)),
             Routed::Lookup { origin, req }
             | Routed::Put { origin, req, .. }
             | Routed::Get { origin, req, .. }
-            | Routed::Probe { origin, req } => (origin, req),
+            | Routed::Probe { origin, req } => (origin, Some(req)),
+            Routed::Greet { origin } => (origin, None),
         }
     }
 }

@@ -193,6 +193,34 @@ impl Zone {
         Some(s)
     }
 
+    /// The zone of the same shape next to this one in dimension `dim`,
+    /// above it (`up`) or below, around the torus; `None` if the zone spans
+    /// the whole dimension (it is its own neighbour there).
+    pub fn beside(&self, dim: usize, up: bool) -> Option<Zone> {
+        let len = self.len(dim);
+        if len > u64::from(u32::MAX) {
+            return None;
+        }
+        let mut z = *self;
+        let step = len as u32;
+        z.lo[dim] = if up {
+            self.lo[dim].wrapping_add(step)
+        } else {
+            self.lo[dim].wrapping_sub(step)
+        };
+        Some(z)
+    }
+
+    /// The lower corner, moved to the upper end of dimension `dim` if
+    /// `upper`: a point of the zone's layer on that face.
+    pub fn face_point(&self, dim: usize, upper: bool) -> Point {
+        let mut c = self.lo;
+        if upper {
+            c[dim] = (self.hi(dim) - 1) as u32;
+        }
+        Point::new(&c[..self.dims()]).expect("1..=8 dimensions")
+    }
+
     /// Whether `p` (of the same dimension count) lies in the zone.
     pub fn contains(&self, p: &Point) -> bool {
         (0..self.dims()).all(|i| {
@@ -230,6 +258,18 @@ impl Zone {
             }
         }
         touching == 1
+    }
+
+    /// Whether the closures meet: in every dimension the intervals
+    /// overlap or touch. Abutting zones meet; so do zones touching only at
+    /// a corner, and a zone with any zone inside it.
+    pub fn meets(&self, z: &Zone) -> bool {
+        let wrap = 1u64 << COORD_BITS;
+        (0..self.dims()).all(|i| {
+            let (alo, ahi) = (u64::from(self.lo[i]), self.hi(i));
+            let (blo, bhi) = (u64::from(z.lo[i]), z.hi(i));
+            (alo < bhi && blo < ahi) || ahi % wrap == blo || bhi % wrap == alo
+        })
     }
 
     /// Squared Euclidean distance on the torus from `p` to the nearest
