@@ -159,7 +159,10 @@ impl Node {
                     self.try_candidate(now, out);
                 }
             }
-            Give::Reassign => self.realities[reality].reassign = None,
+            Give::Reassign => {
+                self.realities[reality].reassign = None;
+                self.stats.reassign_handoffs += u64::from(ok);
+            }
             Give::Swapped => {}
         }
     }

@@ -5,6 +5,7 @@ pub mod join;
 pub mod leave;
 pub mod neighbors;
 pub mod node;
+pub mod oracle;
 pub mod partition;
 pub mod point;
 pub mod reassign;

@@ -183,6 +183,10 @@ pub struct Stats {
     pub rejected: BTreeMap<&'static str, u64>,
     /// Takeovers this node won (§2.3).
     pub takeovers: u64,
+    /// Reassignments this node started that ended by a hand-over (to
+    /// the sibling's owner, or of Z2 to p) or by a swap with q.
+    pub reassign_handoffs: u64,
+    pub reassign_swaps: u64,
 }
 
 /// One coordinate space as this node sees it.
@@ -574,6 +578,7 @@ impl Node {
             (Wait::Swap { reality, zone }, Msg::Took { ver, zones: theirs, .. }) => {
                 self.given(now, reality, &[zone], from, ver, theirs, out);
                 self.realities[reality].reassign = None;
+                self.stats.reassign_swaps += 1;
             }
             (Wait::Probe { reality }, Msg::ProbeReply { zone, .. }) => {
                 self.probed(now, reality, from, zone, out)

@@ -91,6 +91,13 @@ impl Partition {
         Some((owner, new, keep))
     }
 
+    /// Gives the zone holding `p` to `owner` (tests set up states that
+    /// joins alone do not reach, e.g. a node holding two zones).
+    pub fn set_owner(&mut self, p: &Point, owner: Owner) {
+        let (i, _) = self.find(p);
+        self.cells[i] = Cell::Leaf(owner);
+    }
+
     /// Every zone and its owner, in depth-first order (lower half first).
     pub fn leaves(&self) -> Vec<(Zone, Owner)> {
         let mut out = Vec::new();

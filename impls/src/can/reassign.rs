@@ -5,7 +5,9 @@
 //! A node holding more than one zone picks an extra zone A: its deepest
 //! (smallest), ties to the lowest in zone order. If A's sibling S in the
 //! partition tree is exactly one zone of a neighbour y, A goes to y, which
-//! merges the two. Otherwise S is split further, and the node descends
+//! merges the two (unless y holds extra zones too and has the lower
+//! address: then y moves first, so that two nodes never hand A and S to
+//! each other at the same time). Otherwise S is split further, and the node descends
 //! S's subtree depth-first, lower half first, to the first pair of sibling
 //! leaves Z1 (owner p) and Z2 (owner q): p takes Z2 and merges it with
 //! Z1, and q hands Z2 over and takes A instead. Every zone keeps exactly
@@ -71,7 +73,14 @@ impl Node {
             .max_by_key(|z| (z.depth(), std::cmp::Reverse(**z)))
             .expect("two zones");
         let Some(s) = a.sibling() else { return };
-        let owner = r.nbrs.alive().find(|(_, n)| n.zones.contains(&s)).map(|(y, _)| *y);
+        let sibling = r.nbrs.alive().find(|(_, n)| n.zones.contains(&s));
+        if sibling.is_some_and(|(y, n)| n.zones.len() > 1 && *y < self.addr) {
+            // The sibling's owner has extra zones too, and may be handing
+            // S to us right now: of two such nodes only the lower address
+            // gives, or they would swap A and S back and forth for ever.
+            return;
+        }
+        let owner = sibling.map(|(y, _)| *y);
         let r = &mut self.realities[reality];
         match owner {
             Some(y) => {
