@@ -25,7 +25,9 @@ fn grow(cfg: &Config, n: usize, seed: u64) -> (Sim<Node>, Vec<Vec<Point>>) {
     sim.start(0);
     points.push(vec![]);
     for i in 1..n {
-        let ps: Vec<Point> = (0..cfg.realities).map(|_| random_point(&mut rng, cfg.dims)).collect();
+        let ps: Vec<Point> = (0..cfg.realities)
+            .map(|_| random_point(&mut rng, cfg.dims))
+            .collect();
         points.push(ps.clone());
         let slot = sim.add(Node::with_points(cfg.clone(), sim_addr(i), ps));
         sim.start(slot);
@@ -82,7 +84,10 @@ fn lookups_from_everyone(sim: &mut Sim<Node>, targets: &[Point]) -> (usize, u64,
     let (mut right, mut hops, mut failed) = (0, 0, 0);
     for (_, e) in sim.take_events() {
         if let Event::LookupDone {
-            target, owner, hops: h, ..
+            target,
+            owner,
+            hops: h,
+            ..
         } = e
         {
             match owner {
@@ -130,7 +135,11 @@ fn concurrent_joins_converge_under_periodic_updates() {
     // Waves of 8 joins at once, 30 ms apart (less than a message delay),
     // each through a random member.
     for wave in 0..8 {
-        let live: Vec<usize> = sim.nodes().filter(|(_, n)| n.is_member()).map(|(i, _)| i).collect();
+        let live: Vec<usize> = sim
+            .nodes()
+            .filter(|(_, n)| n.is_member())
+            .map(|(i, _)| i)
+            .collect();
         for k in 0..8 {
             let i = 1 + wave * 8 + k;
             let p = random_point(&mut rng, 2);
@@ -161,12 +170,17 @@ fn run_for(sim: &mut Sim<Node>, ms: u64) {
 /// Puts `keys` from seeded random members; every put must reach every
 /// reality.
 fn put_keys(sim: &mut Sim<Node>, keys: &[String], rng: &mut ChaCha8Rng) {
-    let live: Vec<usize> = sim.nodes().filter(|(_, n)| n.is_member()).map(|(i, _)| i).collect();
+    let live: Vec<usize> = sim
+        .nodes()
+        .filter(|(_, n)| n.is_member())
+        .map(|(i, _)| i)
+        .collect();
     let realities = sim.node(live[0]).unwrap().config().realities;
     for (tag, k) in keys.iter().enumerate() {
         let via = live[rng.random_range(0..live.len())];
         sim.with_node(via, |n, now, out| {
-            n.put(now, tag as u64, k.clone(), format!("value of {k}"), out).unwrap()
+            n.put(now, tag as u64, k.clone(), format!("value of {k}"), out)
+                .unwrap()
         });
     }
     run_for(sim, 5_000);
@@ -184,10 +198,16 @@ fn put_keys(sim: &mut Sim<Node>, keys: &[String], rng: &mut ChaCha8Rng) {
 /// Gets every key from seeded random members: (found with the right
 /// value, attempts summed).
 fn get_keys(sim: &mut Sim<Node>, keys: &[String], rng: &mut ChaCha8Rng) -> (usize, u32) {
-    let live: Vec<usize> = sim.nodes().filter(|(_, n)| n.is_member()).map(|(i, _)| i).collect();
+    let live: Vec<usize> = sim
+        .nodes()
+        .filter(|(_, n)| n.is_member())
+        .map(|(i, _)| i)
+        .collect();
     for (tag, k) in keys.iter().enumerate() {
         let via = live[rng.random_range(0..live.len())];
-        sim.with_node(via, |n, now, out| n.get(now, tag as u64, k.clone(), out).unwrap());
+        sim.with_node(via, |n, now, out| {
+            n.get(now, tag as u64, k.clone(), out).unwrap()
+        });
     }
     run_for(sim, 10_000);
     let (mut found, mut attempts) = (0, 0);
@@ -215,7 +235,10 @@ fn keys(n: usize) -> Vec<String> {
 /// Audits every reality of the live members; returns the multi-zone
 /// count of reality 0.
 fn assert_exact(sim: &Sim<Node>, what: &str) -> usize {
-    let live: Vec<(u32, &Node)> = members(sim).into_iter().filter(|(_, n)| n.is_member()).collect();
+    let live: Vec<(u32, &Node)> = members(sim)
+        .into_iter()
+        .filter(|(_, n)| n.is_member())
+        .collect();
     let realities = live[0].1.config().realities;
     let mut multi = 0;
     for r in (0..realities).rev() {
@@ -297,9 +320,18 @@ fn reassignment_swaps_with_the_first_pair_of_sibling_leaves() {
     // deepest zone whose sibling is split.
     let (x, y, zy) = leaves
         .iter()
-        .flat_map(|&(zy, y)| parts[0].abutting(&zy).into_iter().map(move |(zx, x)| (zx, x, zy, y)))
+        .flat_map(|&(zy, y)| {
+            parts[0]
+                .abutting(&zy)
+                .into_iter()
+                .map(move |(zx, x)| (zx, x, zy, y))
+        })
         .find_map(|(zx, x, zy, y)| {
-            let a = if (zx.depth(), std::cmp::Reverse(zx)) > (zy.depth(), std::cmp::Reverse(zy)) { zx } else { zy };
+            let a = if (zx.depth(), std::cmp::Reverse(zx)) > (zy.depth(), std::cmp::Reverse(zy)) {
+                zx
+            } else {
+                zy
+            };
             let s = a.sibling()?;
             (!leaves.iter().any(|(z, _)| *z == s)).then_some((x, y, zy))
         })
@@ -323,4 +355,167 @@ fn reassignment_swaps_with_the_first_pair_of_sibling_leaves() {
     assert_eq!(total(&sim, |s| s.reassign_swaps), 1);
     assert_eq!(total(&sim, |s| s.reassign_handoffs), 0);
     assert_eq!(sim.node(x as usize).unwrap().reality(0).zones().len(), 1);
+}
+
+fn took_over(events: &[(std::net::SocketAddr, Event)]) -> Vec<std::net::SocketAddr> {
+    events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::TookOver { failed, .. } => Some(*failed),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn crashed_nodes_are_taken_over_and_the_tiling_restored() {
+    let cfg = Config {
+        reassign_ms: 0,
+        ..Config::default()
+    };
+    let (mut sim, _) = grow(&cfg, 50, 8);
+    sim.take_events();
+    // One at a time, then three at once.
+    for slot in [12, 31, 7] {
+        sim.crash(slot);
+        run_for(&mut sim, 10_000);
+        assert_exact(&sim, "after a crash");
+    }
+    let events = sim.take_events();
+    assert_eq!(
+        took_over(&events),
+        vec![sim_addr(12), sim_addr(31), sim_addr(7)]
+    );
+    for slot in [2, 25, 44] {
+        sim.crash(slot);
+    }
+    run_for(&mut sim, 15_000);
+    let multi = assert_exact(&sim, "after three crashes at once");
+    let mut won = took_over(&sim.take_events());
+    won.sort();
+    assert_eq!(won, vec![sim_addr(2), sim_addr(25), sim_addr(44)]);
+    assert_eq!(sim.nodes().count(), 44);
+    // Pinned (seeded): winners whose new zone is no sibling of theirs.
+    assert_eq!(multi, 5);
+    // Reassignment then brings everyone back to one zone.
+    for _ in 0..4 {
+        let slots: Vec<usize> = sim.nodes().map(|(i, _)| i).collect();
+        for s in &slots {
+            sim.with_node(*s, |n, now, out| n.reassign(now, out));
+        }
+        run_for(&mut sim, 2_000);
+    }
+    assert_eq!(assert_exact(&sim, "after reassignment"), 0);
+}
+
+/// The slot owning `key` in reality `r`.
+fn owner_of(sim: &Sim<Node>, key: &str, r: usize) -> usize {
+    let dims = sim.nodes().next().unwrap().1.config().dims;
+    let p = Point::of_key(key, r as u8, dims);
+    let live: Vec<(u32, &Node)> = members(sim)
+        .into_iter()
+        .filter(|(_, n)| n.is_member())
+        .collect();
+    audit(live, r).unwrap().partition.owner_of(&p).0 as usize
+}
+
+#[test]
+fn put_stores_in_every_reality_and_get_reads_the_nearest() {
+    let cfg = Config::manual(2, 3);
+    let (mut sim, _) = grow(&cfg, 30, 13);
+    assert_exact(&sim, "joins in three realities");
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let ks = keys(60);
+    put_keys(&mut sim, &ks, &mut rng);
+    for k in &ks {
+        for r in 0..3 {
+            let o = owner_of(&sim, k, r);
+            let held = sim.node(o).unwrap().reality(r).items().get(k);
+            assert_eq!(held, Some(&format!("value of {k}")), "{k} in reality {r}");
+        }
+    }
+    let (found, attempts) = get_keys(&mut sim, &ks, &mut rng);
+    assert_eq!((found, attempts), (60, 60));
+    // A get starts in the reality where the reader's zone is nearest the
+    // key: from the owner in reality 2, that is reality 2, with 0 hops.
+    let o = owner_of(&sim, &ks[0], 2);
+    sim.with_node(o, |n, now, out| n.get(now, 7, ks[0].clone(), out).unwrap());
+    run_for(&mut sim, 1_000);
+    let got = sim.take_events();
+    assert!(
+        matches!(
+            &got[..],
+            [(
+                _,
+                Event::GetDone {
+                    tag: 7,
+                    reality: Some(_),
+                    hops: 0,
+                    attempts: 1,
+                    ..
+                }
+            )]
+        ),
+        "{got:?}"
+    );
+}
+
+/// §3.1: with r realities a key has r owners at independent points, so
+/// it survives the failure of r − 1 of them (their takeovers lose it).
+#[test]
+fn with_three_realities_a_key_survives_two_owner_crashes() {
+    let cfg = Config {
+        realities: 3,
+        reassign_ms: 0,
+        ..Config::default()
+    };
+    let (mut sim, _) = grow(&cfg, 40, 17);
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let ks = keys(40);
+    put_keys(&mut sim, &ks, &mut rng);
+    // Keys whose owners in realities 0 and 1 are distinct, and not their
+    // owner in reality 2 either: crash those two owners.
+    let k = ks
+        .iter()
+        .find(|k| {
+            let o: Vec<usize> = (0..3).map(|r| owner_of(&sim, k, r)).collect();
+            o[0] != o[1] && o[0] != o[2] && o[1] != o[2] && o[0] != 0 && o[1] != 0
+        })
+        .unwrap()
+        .clone();
+    let victims = [owner_of(&sim, &k, 0), owner_of(&sim, &k, 1)];
+    for v in victims {
+        sim.crash(v);
+    }
+    run_for(&mut sim, 15_000);
+    assert_exact(&sim, "after two crashes");
+    assert_eq!(
+        took_over(&sim.take_events()).len(),
+        6,
+        "each victim, in each reality"
+    );
+    // The copies in realities 0 and 1 went with the crashed owners.
+    for r in 0..2 {
+        let o = owner_of(&sim, &k, r);
+        assert_eq!(sim.node(o).unwrap().reality(r).items().get(&k), None);
+    }
+    // Every reader finds it, trying the realities in its own order.
+    let readers: Vec<usize> = sim.nodes().map(|(i, _)| i).collect();
+    for (tag, &s) in readers.iter().enumerate() {
+        sim.with_node(s, |n, now, out| {
+            n.get(now, tag as u64, k.clone(), out).unwrap()
+        });
+    }
+    run_for(&mut sim, 10_000);
+    let mut found = 0;
+    let mut from = std::collections::BTreeSet::new();
+    for (_, e) in sim.take_events() {
+        if let Event::GetDone { value, reality, .. } = e {
+            assert_eq!(value, Some(format!("value of {k}")));
+            found += 1;
+            from.insert(reality);
+        }
+    }
+    assert_eq!(found, readers.len());
+    assert_eq!(from.into_iter().collect::<Vec<_>>(), vec![Some(2)]);
 }

@@ -37,7 +37,10 @@ impl Audit {
 
 /// Audits reality `reality` of the nodes (numbered by their owner ids);
 /// `Err` when the zones are not a tiling.
-pub fn audit<'a>(nodes: impl IntoIterator<Item = (Owner, &'a Node)>, reality: usize) -> Result<Audit, String> {
+pub fn audit<'a>(
+    nodes: impl IntoIterator<Item = (Owner, &'a Node)>,
+    reality: usize,
+) -> Result<Audit, String> {
     let nodes: Vec<(Owner, &Node)> = nodes.into_iter().collect();
     let dims = nodes.first().ok_or("no nodes")?.1.config().dims;
     let mut zones = Vec::new();

@@ -9,8 +9,8 @@
 use std::net::SocketAddr;
 
 use super::node::{Event, Node, NotEnabled, Out, Status, Timer, Wait};
-use super::store::{drop_items, items_in, keep_items};
 use super::point::Point;
+use super::store::{drop_items, items_in, keep_items};
 use super::wire::{Item, Msg, NbrInfo, Routed};
 use super::zone::{merge_all, Zone};
 use crate::runtime::Millis;
@@ -83,7 +83,13 @@ impl Node {
         }
     }
 
-    pub(super) fn retry_join(&mut self, reality: usize, bootstrap: SocketAddr, attempt: u32, out: &mut Out) {
+    pub(super) fn retry_join(
+        &mut self,
+        reality: usize,
+        bootstrap: SocketAddr,
+        attempt: u32,
+        out: &mut Out,
+    ) {
         if self.status == Status::Joining && !self.realities[reality].joined() {
             self.send_join(reality, bootstrap, attempt, out);
         }
@@ -112,9 +118,18 @@ impl Node {
         }
         let me = self.addr;
         let r = &mut self.realities[reality];
-        let i = r.zones.iter().position(|z| z.contains(&target)).expect("delivered here");
+        let i = r
+            .zones
+            .iter()
+            .position(|z| z.contains(&target))
+            .expect("delivered here");
         let Some((new, keep)) = r.zones[i].split_at(&target) else {
-            return self.answer(now, joiner, refuse("the point's zone is a single point"), out);
+            return self.answer(
+                now,
+                joiner,
+                refuse("the point's zone is a single point"),
+                out,
+            );
         };
         let before = r.nbrs.addrs();
         r.zones[i] = keep;
@@ -159,7 +174,10 @@ impl Node {
         nbrs: Vec<NbrInfo>,
         out: &mut Out,
     ) {
-        if !matches!(self.status, Status::Joining | Status::Member | Status::Outside) {
+        if !matches!(
+            self.status,
+            Status::Joining | Status::Member | Status::Outside
+        ) {
             return self.stats.unexpected += 1;
         }
         let me = self.addr;
@@ -186,7 +204,9 @@ impl Node {
     /// wait until it has a new owner).
     pub(super) fn busy(&self, reality: usize, p: &Point) -> bool {
         self.waits.values().any(|w| match w {
-            Wait::Give { reality: r, zones, .. } => *r == reality && zones.iter().any(|z| z.contains(p)),
+            Wait::Give {
+                reality: r, zones, ..
+            } => *r == reality && zones.iter().any(|z| z.contains(p)),
             Wait::Swap { reality: r, zone } => *r == reality && zone.contains(p),
             _ => false,
         })

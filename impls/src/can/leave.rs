@@ -16,8 +16,8 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use super::store::{drop_items, items_in, keep_items};
 use super::node::{Event, Give, Node, NotEnabled, Out, Status, Wait};
+use super::store::{drop_items, items_in, keep_items};
 use super::volume::Volume;
 use super::wire::{Item, Msg, NbrInfo};
 use super::zone::{merge_all, subtract, total_volume, Zone};
@@ -76,7 +76,9 @@ impl Node {
     }
 
     fn next_handoff(&mut self, now: Millis, out: &mut Out) {
-        let Some(leave) = self.leave.as_mut() else { return };
+        let Some(leave) = self.leave.as_mut() else {
+            return;
+        };
         let Some((reality, z)) = leave.queue.pop_front() else {
             return self.finish_leave(out);
         };
@@ -88,8 +90,12 @@ impl Node {
     }
 
     fn try_candidate(&mut self, now: Millis, out: &mut Out) {
-        let Some(leave) = self.leave.as_mut() else { return };
-        let Some((reality, z, candidates, i)) = leave.current.clone() else { return };
+        let Some(leave) = self.leave.as_mut() else {
+            return;
+        };
+        let Some((reality, z, candidates, i)) = leave.current.clone() else {
+            return;
+        };
         match candidates.get(i) {
             Some(&to) => self.give(reality, vec![z], to, Give::Leave, out),
             None => {
@@ -101,7 +107,9 @@ impl Node {
     }
 
     fn finish_leave(&mut self, out: &mut Out) {
-        let Some(leave) = self.leave.take() else { return };
+        let Some(leave) = self.leave.take() else {
+            return;
+        };
         self.status = Status::Left;
         out.event(Event::Left {
             handed: leave.handed,
@@ -110,7 +118,14 @@ impl Node {
     }
 
     /// Hands `zones` with their keys and our neighbour list to `to`.
-    pub(super) fn give(&mut self, reality: usize, zones: Vec<Zone>, to: SocketAddr, why: Give, out: &mut Out) {
+    pub(super) fn give(
+        &mut self,
+        reality: usize,
+        zones: Vec<Zone>,
+        to: SocketAddr,
+        why: Give,
+        out: &mut Out,
+    ) {
         let r = &self.realities[reality];
         // Copies: ours go when the taker answers.
         let items = items_in(&r.items, reality, &zones);
@@ -144,10 +159,19 @@ impl Node {
     }
 
     /// A hand-over ended (`ok`: taken).
-    pub(super) fn give_done(&mut self, now: Millis, reality: usize, why: Give, ok: bool, out: &mut Out) {
+    pub(super) fn give_done(
+        &mut self,
+        now: Millis,
+        reality: usize,
+        why: Give,
+        ok: bool,
+        out: &mut Out,
+    ) {
         match why {
             Give::Leave => {
-                let Some(leave) = self.leave.as_mut() else { return };
+                let Some(leave) = self.leave.as_mut() else {
+                    return;
+                };
                 if ok {
                     leave.handed += 1;
                     leave.current = None;

@@ -183,9 +183,7 @@ impl Neighbors {
         let covered: Vec<SocketAddr> = self
             .map
             .iter()
-            .filter(|(a, n)| {
-                **a != by && n.zones.iter().all(|z| zones.iter().any(|c| c.covers(z)))
-            })
+            .filter(|(a, n)| **a != by && n.zones.iter().all(|z| zones.iter().any(|c| c.covers(z))))
             .map(|(a, _)| *a)
             .collect();
         for a in &covered {
@@ -226,7 +224,8 @@ impl Neighbors {
 
     /// Forgets tombstones older than `keep` ms.
     pub fn expire(&mut self, now: Millis, keep: Millis) {
-        self.gone.retain(|_, (_, at)| now.saturating_sub(*at) <= keep);
+        self.gone
+            .retain(|_, (_, at)| now.saturating_sub(*at) <= keep);
     }
 
     /// Inserts a record directly (networks built by the oracle).

@@ -83,7 +83,10 @@ impl Config {
     /// Why this configuration cannot run, if it cannot.
     pub fn check(&self) -> Result<(), String> {
         if !(1..=MAX_DIMS).contains(&self.dims) {
-            return Err(format!("dimensions must be 1 to {MAX_DIMS}, not {}", self.dims));
+            return Err(format!(
+                "dimensions must be 1 to {MAX_DIMS}, not {}",
+                self.dims
+            ));
         }
         if !(1..=MAX_REALITIES).contains(&self.realities) {
             return Err(format!(
@@ -117,9 +120,15 @@ pub enum Timer {
     /// Request `req` is overdue.
     Timeout(u64),
     /// The takeover timer for `failed` (§2.3) fired.
-    TakeoverFire { reality: u8, failed: SocketAddr },
+    TakeoverFire {
+        reality: u8,
+        failed: SocketAddr,
+    },
     /// No better claim than ours for `failed` arrived in time.
-    TakeoverDecide { reality: u8, failed: SocketAddr },
+    TakeoverDecide {
+        reality: u8,
+        failed: SocketAddr,
+    },
     /// Ask to join `reality` again (attempt `attempt`).
     JoinRetry {
         reality: u8,
@@ -132,8 +141,14 @@ pub enum Timer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The node got its zone in one reality.
-    Joined { reality: u8, zone: Zone },
-    JoinFailed { reality: u8, reason: String },
+    Joined {
+        reality: u8,
+        zone: Zone,
+    },
+    JoinFailed {
+        reality: u8,
+        reason: String,
+    },
     /// A lookup ended (`owner` is `None` when the route failed).
     LookupDone {
         tag: u64,
@@ -144,7 +159,11 @@ pub enum Event {
     },
     /// A put ended: `stored` of the realities acknowledged it; `hops` is
     /// the longest route.
-    PutDone { tag: u64, stored: usize, hops: u32 },
+    PutDone {
+        tag: u64,
+        stored: usize,
+        hops: u32,
+    },
     /// A get ended: the value, the reality it came from, the hops of the
     /// route that answered last, and how many realities were tried.
     GetDone {
@@ -155,7 +174,10 @@ pub enum Event {
         attempts: u32,
     },
     /// A graceful leave ended; `lost` zones found no taker.
-    Left { handed: usize, lost: usize },
+    Left {
+        handed: usize,
+        lost: usize,
+    },
     /// This node took over a failed neighbour's zones (their keys are
     /// lost: soft state, re-put by their holders).
     TookOver {
@@ -248,16 +270,39 @@ impl Reality {
 /// What an outstanding request id is waiting for.
 #[derive(Clone, Debug)]
 pub(super) enum Wait {
-    Join { reality: usize, bootstrap: SocketAddr, attempt: u32 },
-    Lookup { tag: u64, reality: usize, target: Point },
-    Put { task: u64, reality: usize },
-    Get { task: u64, reality: usize },
+    Join {
+        reality: usize,
+        bootstrap: SocketAddr,
+        attempt: u32,
+    },
+    Lookup {
+        tag: u64,
+        reality: usize,
+        target: Point,
+    },
+    Put {
+        task: u64,
+        reality: usize,
+    },
+    Get {
+        task: u64,
+        reality: usize,
+    },
     /// A hand-over of `zones` (leave, reassignment, or the second half
     /// of a swap).
-    Give { reality: usize, zones: Vec<Zone>, why: Give },
+    Give {
+        reality: usize,
+        zones: Vec<Zone>,
+        why: Give,
+    },
     /// A swap: the taker takes `zone` from us.
-    Swap { reality: usize, zone: Zone },
-    Probe { reality: usize },
+    Swap {
+        reality: usize,
+        zone: Zone,
+    },
+    Probe {
+        reality: usize,
+    },
 }
 
 /// Why zones are handed over.
@@ -417,7 +462,12 @@ impl Node {
             return Some("unknown reality");
         }
         let (zones, points) = msg.geometry();
-        if zones.iter().map(|z| z.dims()).chain(points).any(|d| d != self.cfg.dims) {
+        if zones
+            .iter()
+            .map(|z| z.dims())
+            .chain(points)
+            .any(|d| d != self.cfg.dims)
+        {
             return Some("wrong dimension count");
         }
         let claims: &[Zone] = match msg {
@@ -538,7 +588,13 @@ impl Process for Node {
 
 impl Node {
     /// An answer to one of our requests arrived (or was given locally).
-    pub(super) fn answer_arrived(&mut self, now: Millis, from: SocketAddr, msg: Msg, out: &mut Out) {
+    pub(super) fn answer_arrived(
+        &mut self,
+        now: Millis,
+        from: SocketAddr,
+        msg: Msg,
+        out: &mut Out,
+    ) {
         match msg.answers().and_then(|req| self.waits.remove(&req)) {
             Some(wait) => self.on_reply(now, wait, from, msg, out),
             None => self.stats.unexpected += 1,
@@ -556,26 +612,45 @@ impl Node {
                 self.on_failure(now, wait, why, out)
             }
             (wait, Msg::Refused { reason, .. }) => self.on_failure(now, wait, &reason, out),
-            (Wait::Lookup { tag, reality, target }, Msg::Found { hops, .. }) => {
-                out.event(Event::LookupDone {
+            (
+                Wait::Lookup {
                     tag,
-                    reality: reality as u8,
+                    reality,
                     target,
-                    owner: Some(from),
-                    hops,
-                })
-            }
+                },
+                Msg::Found { hops, .. },
+            ) => out.event(Event::LookupDone {
+                tag,
+                reality: reality as u8,
+                target,
+                owner: Some(from),
+                hops,
+            }),
             (Wait::Put { task, reality }, Msg::Stored { hops, .. }) => {
                 self.put_answered(task, reality, Some(hops), out)
             }
             (Wait::Get { task, reality }, Msg::Value { hops, value, .. }) => {
                 self.get_answered(now, task, reality, hops, value, out)
             }
-            (Wait::Give { reality, zones, why }, Msg::Took { ver, zones: theirs, .. }) => {
+            (
+                Wait::Give {
+                    reality,
+                    zones,
+                    why,
+                },
+                Msg::Took {
+                    ver, zones: theirs, ..
+                },
+            ) => {
                 self.given(now, reality, &zones, from, ver, theirs, out);
                 self.give_done(now, reality, why, true, out)
             }
-            (Wait::Swap { reality, zone }, Msg::Took { ver, zones: theirs, .. }) => {
+            (
+                Wait::Swap { reality, zone },
+                Msg::Took {
+                    ver, zones: theirs, ..
+                },
+            ) => {
                 self.given(now, reality, &[zone], from, ver, theirs, out);
                 self.realities[reality].reassign = None;
                 self.stats.reassign_swaps += 1;

@@ -30,7 +30,12 @@ pub fn partitions(cfg: &Config, points: &[Vec<Point>]) -> Vec<Partition> {
 /// Nodes at `addrs` (owner i at `addrs[i]`) holding the zones of
 /// `parts`, one partition per reality, with exact neighbour tables.
 /// `points[i]` are where each node would join (kept, not used).
-pub fn network(cfg: &Config, addrs: &[SocketAddr], points: &[Vec<Point>], parts: &[Partition]) -> Vec<Node> {
+pub fn network(
+    cfg: &Config,
+    addrs: &[SocketAddr],
+    points: &[Vec<Point>],
+    parts: &[Partition],
+) -> Vec<Node> {
     let n = addrs.len();
     let mut zones: Vec<Vec<Vec<Zone>>> = vec![vec![Vec::new(); cfg.realities]; n];
     let mut nbrs: Vec<Vec<BTreeMap<Owner, ()>>> = vec![vec![BTreeMap::new(); cfg.realities]; n];

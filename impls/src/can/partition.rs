@@ -101,7 +101,12 @@ impl Partition {
     /// Every zone and its owner, in depth-first order (lower half first).
     pub fn leaves(&self) -> Vec<(Zone, Owner)> {
         let mut out = Vec::new();
-        self.walk(0, Zone::whole(self.dims), &mut |z, o| out.push((z, o)), &|_| true);
+        self.walk(
+            0,
+            Zone::whole(self.dims),
+            &mut |z, o| out.push((z, o)),
+            &|_| true,
+        );
         out
     }
 
@@ -123,7 +128,13 @@ impl Partition {
 
     /// Visits the leaves under cell `i` (zone `z`), skipping subtrees
     /// whose region `enter` rejects.
-    fn walk(&self, i: usize, z: Zone, f: &mut impl FnMut(Zone, Owner), enter: &impl Fn(&Zone) -> bool) {
+    fn walk(
+        &self,
+        i: usize,
+        z: Zone,
+        f: &mut impl FnMut(Zone, Owner),
+        enter: &impl Fn(&Zone) -> bool,
+    ) {
         if !enter(&z) {
             return;
         }
@@ -223,6 +234,8 @@ mod tests {
         assert!(e.contains("no zone covers"), "{e}");
         let mut twice = leaves.clone();
         twice.push((Zone::whole(2).halves().unwrap().1, 9));
-        assert!(Partition::from_zones(2, &twice).unwrap_err().contains("owner 9"));
+        assert!(Partition::from_zones(2, &twice)
+            .unwrap_err()
+            .contains("owner 9"));
     }
 }

@@ -95,12 +95,8 @@ impl Point {
 impl TryFrom<Vec<u32>> for Point {
     type Error = String;
     fn try_from(v: Vec<u32>) -> Result<Point, String> {
-        Point::new(&v).ok_or_else(|| {
-            format!(
-                "a point has 1 to {MAX_DIMS} coordinates, not {}",
-                v.len()
-            )
-        })
+        Point::new(&v)
+            .ok_or_else(|| format!("a point has 1 to {MAX_DIMS} coordinates, not {}", v.len()))
     }
 }
 

@@ -113,7 +113,14 @@ impl Node {
     }
 
     /// The owner of the probed corner holds `zone` there.
-    pub(super) fn probed(&mut self, now: Millis, reality: usize, owner: SocketAddr, zone: Zone, out: &mut Out) {
+    pub(super) fn probed(
+        &mut self,
+        now: Millis,
+        reality: usize,
+        owner: SocketAddr,
+        zone: Zone,
+        out: &mut Out,
+    ) {
         let r = &mut self.realities[reality];
         let Some(Reassign {
             a,

@@ -72,7 +72,9 @@ impl Node {
     /// closest neighbour to it (rotating, so a stale first hop is not
     /// tried forever).
     pub(super) fn greet_gap(&mut self, reality: usize, round: u64, out: &mut Out) {
-        let Some(target) = self.find_gap(reality) else { return };
+        let Some(target) = self.find_gap(reality) else {
+            return;
+        };
         let r = &self.realities[reality];
         let mut via: Vec<(u128, std::net::SocketAddr)> = r
             .nbrs
@@ -122,7 +124,11 @@ mod tests {
         let q10l = Zone::new(&[1 << 31, 0], 3).unwrap();
         let q10r = q10l.sibling().unwrap();
         assert_eq!(q10l.depth(), 3);
-        assert_eq!(face_gap(&q00, 0, true, &[q10l]), None, "the far half does not matter");
+        assert_eq!(
+            face_gap(&q00, 0, true, &[q10l]),
+            None,
+            "the far half does not matter"
+        );
         assert_eq!(face_gap(&q00, 0, true, &[q10r]), Some(q10l));
     }
 }

@@ -21,7 +21,12 @@ use crate::runtime::Millis;
 impl Node {
     /// The neighbour a message to `target` goes to next, if one is
     /// strictly closer than this node (`avoid` is never chosen).
-    pub fn next_hop(&self, reality: usize, target: &Point, avoid: Option<SocketAddr>) -> Option<SocketAddr> {
+    pub fn next_hop(
+        &self,
+        reality: usize,
+        target: &Point,
+        avoid: Option<SocketAddr>,
+    ) -> Option<SocketAddr> {
         let r = &self.realities[reality];
         let mine = dist2_to(&r.zones, target);
         r.nbrs
@@ -84,7 +89,9 @@ impl Node {
                 StuckReason::NoCloser
             }
         };
-        let (origin, Some(req)) = body.origin() else { return };
+        let (origin, Some(req)) = body.origin() else {
+            return;
+        };
         let msg = Msg::Stuck {
             req,
             reality: reality as u8,
@@ -127,7 +134,9 @@ impl Node {
     ) {
         let r8 = reality as u8;
         match body {
-            Routed::Join { joiner, req } => self.accept_join(now, reality, target, joiner, req, out),
+            Routed::Join { joiner, req } => {
+                self.accept_join(now, reality, target, joiner, req, out)
+            }
             Routed::Lookup { origin, req } => {
                 let msg = Msg::Found {
                     req,
@@ -205,7 +214,8 @@ impl Node {
     /// right dimension per reality.
     fn check_targets(&self, targets: &[Point]) -> Result<(), NotEnabled> {
         self.check_member()?;
-        if targets.len() != self.cfg.realities || targets.iter().any(|p| p.dims() != self.cfg.dims) {
+        if targets.len() != self.cfg.realities || targets.iter().any(|p| p.dims() != self.cfg.dims)
+        {
             return Err(NotEnabled(format!(
                 "need one point of {} dimensions per reality ({})",
                 self.cfg.dims, self.cfg.realities

@@ -70,7 +70,13 @@ impl Node {
     }
 
     /// Reads `key`; ends with [`Event::GetDone`] carrying `tag`.
-    pub fn get(&mut self, now: Millis, tag: u64, key: String, out: &mut Out) -> Result<(), NotEnabled> {
+    pub fn get(
+        &mut self,
+        now: Millis,
+        tag: u64,
+        key: String,
+        out: &mut Out,
+    ) -> Result<(), NotEnabled> {
         self.check_member()?;
         let mut order: Vec<usize> = (0..self.cfg.realities).collect();
         order.sort_by_key(|&r| {
@@ -125,7 +131,13 @@ impl Node {
     }
 
     /// One reality answered a put (`hops`), or failed (`None`).
-    pub(super) fn put_answered(&mut self, task: u64, _reality: usize, hops: Option<u32>, out: &mut Out) {
+    pub(super) fn put_answered(
+        &mut self,
+        task: u64,
+        _reality: usize,
+        hops: Option<u32>,
+        out: &mut Out,
+    ) {
         let Some(Task::Put {
             tag,
             left,
@@ -160,7 +172,9 @@ impl Node {
         value: Option<String>,
         out: &mut Out,
     ) {
-        let Some(Task::Get { tag, tried, .. }) = self.tasks.get(&task) else { return };
+        let Some(Task::Get { tag, tried, .. }) = self.tasks.get(&task) else {
+            return;
+        };
         if value.is_some() {
             out.event(Event::GetDone {
                 tag: *tag,
@@ -186,7 +200,11 @@ fn inside(key: &str, reality: usize, zones: &[Zone]) -> bool {
 }
 
 /// Copies of the items whose point in `reality` lies in `zones`.
-pub(super) fn items_in(items: &BTreeMap<String, String>, reality: usize, zones: &[Zone]) -> Vec<Item> {
+pub(super) fn items_in(
+    items: &BTreeMap<String, String>,
+    reality: usize,
+    zones: &[Zone],
+) -> Vec<Item> {
     items
         .iter()
         .filter(|(k, _)| inside(k, reality, zones))
@@ -204,7 +222,12 @@ pub(super) fn drop_items(items: &mut BTreeMap<String, String>, reality: usize, z
 
 /// Stores the received items whose point lies in `zones` (a giver may
 /// not hand over keys of zones it does not hand over).
-pub(super) fn keep_items(items: &mut BTreeMap<String, String>, reality: usize, zones: &[Zone], got: Vec<Item>) {
+pub(super) fn keep_items(
+    items: &mut BTreeMap<String, String>,
+    reality: usize,
+    zones: &[Zone],
+    got: Vec<Item>,
+) {
     for it in got {
         if inside(&it.key, reality, zones) {
             items.insert(it.key, it.value);

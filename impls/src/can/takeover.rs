@@ -93,8 +93,16 @@ impl Node {
         zones.iter().flat_map(|z| subtract(*z, &cover)).collect()
     }
 
-    pub(super) fn takeover_fire(&mut self, now: Millis, reality: usize, f: SocketAddr, out: &mut Out) {
-        let Some(t) = self.realities[reality].takeovers.get(&f) else { return };
+    pub(super) fn takeover_fire(
+        &mut self,
+        now: Millis,
+        reality: usize,
+        f: SocketAddr,
+        out: &mut Out,
+    ) {
+        let Some(t) = self.realities[reality].takeovers.get(&f) else {
+            return;
+        };
         if t.phase != Phase::Waiting {
             return;
         }
@@ -111,9 +119,16 @@ impl Node {
         let me = self.addr;
         let r = &mut self.realities[reality];
         let volume = r.volume();
-        let Some(t) = r.takeovers.get_mut(&f) else { return };
+        let Some(t) = r.takeovers.get_mut(&f) else {
+            return;
+        };
         t.phase = Phase::Claimed(volume);
-        let to: Vec<SocketAddr> = t.list.iter().copied().filter(|a| *a != me && *a != f).collect();
+        let to: Vec<SocketAddr> = t
+            .list
+            .iter()
+            .copied()
+            .filter(|a| *a != me && *a != f)
+            .collect();
         let msg = Msg::Takeover {
             reality: reality as u8,
             failed: f,
@@ -157,7 +172,9 @@ impl Node {
         let me = self.addr;
         let r = &mut self.realities[reality];
         let own = r.volume();
-        let Some(t) = r.takeovers.get_mut(&f) else { return };
+        let Some(t) = r.takeovers.get_mut(&f) else {
+            return;
+        };
         let mine = match t.phase {
             Phase::Claimed(v) | Phase::Done(v) => v,
             Phase::Waiting | Phase::Lost => own,
@@ -177,9 +194,19 @@ impl Node {
     }
 
     /// No better claim arrived: take the failed node's zones.
-    pub(super) fn takeover_decide(&mut self, now: Millis, reality: usize, f: SocketAddr, out: &mut Out) {
-        let Some(t) = self.realities[reality].takeovers.get(&f).cloned() else { return };
-        let Phase::Claimed(volume) = t.phase else { return };
+    pub(super) fn takeover_decide(
+        &mut self,
+        now: Millis,
+        reality: usize,
+        f: SocketAddr,
+        out: &mut Out,
+    ) {
+        let Some(t) = self.realities[reality].takeovers.get(&f).cloned() else {
+            return;
+        };
+        let Phase::Claimed(volume) = t.phase else {
+            return;
+        };
         let parts = self.unclaimed(reality, &t.zones);
         let r = &mut self.realities[reality];
         r.nbrs.forget(f, now);
@@ -199,7 +226,9 @@ impl Node {
             failed: f,
             zones: parts,
         });
-        let to = before.into_iter().chain(t.list.iter().copied().filter(|a| *a != f));
+        let to = before
+            .into_iter()
+            .chain(t.list.iter().copied().filter(|a| *a != f));
         self.send_updates(reality, to, out);
     }
 
@@ -208,7 +237,8 @@ impl Node {
     pub(super) fn expire_takeovers(&mut self, now: Millis, reality: usize, out: &mut Out) {
         let dead_after = self.cfg.dead_after_ms;
         let r = &mut self.realities[reality];
-        r.takeovers.retain(|_, t| !t.is_done() || now.saturating_sub(t.since) <= dead_after);
+        r.takeovers
+            .retain(|_, t| !t.is_done() || now.saturating_sub(t.since) <= dead_after);
         let stuck: Vec<SocketAddr> = r
             .takeovers
             .iter()

@@ -20,8 +20,8 @@
 
 use std::net::SocketAddr;
 
-use super::node::{Node, Out, Status};
 use super::neighbors::Heard;
+use super::node::{Node, Out, Status};
 use super::wire::{Msg, NbrInfo};
 use super::zone::{any_abut, Zone};
 use crate::runtime::Millis;

@@ -69,9 +69,7 @@ impl Zone {
     pub fn new(lo: &[u32], depth: u16) -> Result<Zone, String> {
         let dims = lo.len();
         if !(1..=MAX_DIMS).contains(&dims) {
-            return Err(format!(
-                "a zone has 1 to {MAX_DIMS} dimensions, not {dims}"
-            ));
+            return Err(format!("a zone has 1 to {MAX_DIMS} dimensions, not {dims}"));
         }
         if u32::from(depth) > COORD_BITS * dims as u32 {
             return Err(format!(

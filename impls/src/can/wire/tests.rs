@@ -100,7 +100,8 @@ fn round_trip() {
     // What a reviewer reads in a capture.
     let update = String::from_utf8(samples()[4].encode()).unwrap();
     assert!(
-        update.starts_with(r#"{"type":"update","reality":0,"ver":3,"zones":[{"depth":1,"lo":[0,0]}"#),
+        update
+            .starts_with(r#"{"type":"update","reality":0,"ver":3,"zones":[{"depth":1,"lo":[0,0]}"#),
         "{update}"
     );
 }

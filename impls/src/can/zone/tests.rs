@@ -32,8 +32,14 @@ fn splits_cycle_through_the_dimensions() {
     // Depth 3 in two dimensions: dimension 0 halved twice, 1 once.
     let z = Zone::new(&[0xc000_0000, 0x8000_0000], 3).unwrap();
     assert_eq!((z.len_log2(0), z.len_log2(1)), (30, 31));
-    assert_eq!(z.parent().unwrap(), Zone::new(&[0x8000_0000, 0x8000_0000], 2).unwrap());
-    assert_eq!(z.sibling().unwrap(), Zone::new(&[0x8000_0000, 0x8000_0000], 3).unwrap());
+    assert_eq!(
+        z.parent().unwrap(),
+        Zone::new(&[0x8000_0000, 0x8000_0000], 2).unwrap()
+    );
+    assert_eq!(
+        z.sibling().unwrap(),
+        Zone::new(&[0x8000_0000, 0x8000_0000], 3).unwrap()
+    );
     assert_eq!(z.volume(), Volume::of_depth(3));
     // Three dimensions, depth 2: the last dimension is still whole.
     let y = Zone::new(&[0x8000_0000, 0, 0], 2).unwrap();
@@ -74,7 +80,10 @@ fn a_grid_of_equal_zones_has_2d_neighbours() {
     // 2 × 2: the zone across each side is the same on both sides of the
     // torus, and the diagonal one only touches a corner.
     let zs = level(2, 2);
-    let n: Vec<usize> = zs.iter().map(|z| zs.iter().filter(|y| z.abuts(y)).count()).collect();
+    let n: Vec<usize> = zs
+        .iter()
+        .map(|z| zs.iter().filter(|y| z.abuts(y)).count())
+        .collect();
     assert_eq!(n, vec![2, 2, 2, 2]);
     // Two halves of a line touch at both ends and abut; no zone abuts itself.
     let (a, b) = Zone::whole(1).halves().unwrap();
@@ -132,7 +141,10 @@ fn merging_and_subtracting_follow_the_tree() {
     assert_eq!(subtract(w, &[ul]), vec![l, uu]);
     assert_eq!(subtract(u, &[w]), vec![]);
     assert_eq!(subtract(l, &[u]), vec![l]);
-    assert_eq!(total_volume(&[l, ul]), Volume::of_depth(1).plus(Volume::of_depth(2)));
+    assert_eq!(
+        total_volume(&[l, ul]),
+        Volume::of_depth(1).plus(Volume::of_depth(2))
+    );
     assert!(w.covers(&ul) && !ul.covers(&w) && ul.intersects(&w) && !l.intersects(&u));
 }
 
