@@ -1,6 +1,7 @@
 //! # A CAN node (draft)
 
 pub mod audit;
+pub mod experiment;
 pub mod join;
 pub mod leave;
 pub mod neighbors;

@@ -374,13 +374,17 @@ impl Node {
 
     /// The first node: it owns the whole space of every reality.
     pub fn first(cfg: Config, addr: SocketAddr) -> Node {
-        let mut n = Node::new(cfg, addr);
-        for r in &mut n.realities {
-            r.zones = vec![Zone::whole(n.cfg.dims)];
+        Node::new(cfg, addr).founding()
+    }
+
+    /// This node as the first of a new overlay: it owns everything.
+    pub fn founding(mut self) -> Node {
+        for r in &mut self.realities {
+            r.zones = vec![Zone::whole(self.cfg.dims)];
             r.ver = 1;
         }
-        n.status = Status::Member;
-        n
+        self.status = Status::Member;
+        self
     }
 
     /// A member with given zones and neighbours, as the oracle builds
