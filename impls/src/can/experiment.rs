@@ -37,8 +37,8 @@ use super::oracle;
 use super::partition::Partition;
 use super::point::{Point, MAX_DIMS};
 use crate::runtime::sim::{sim_addr, Net, Sim};
-use crate::summary::{summarize, Phase, Summary};
 pub use crate::summary::Timing;
+use crate::summary::{summarize, Phase, Summary};
 
 /// Simulated addresses are 10.0.0.0 + i: i stays inside 10.0.0.0/8.
 pub const MAX_NODES: usize = 1 << 24;
@@ -170,7 +170,11 @@ pub fn run_with_progress(p: &Params, mut progress: impl FnMut(Phase)) -> Report 
     let mut rng = ChaCha8Rng::from_rng(sim.rng());
     let mut join_rng = ChaCha8Rng::from_rng(sim.rng());
     let points: Vec<Vec<Point>> = (0..p.nodes)
-        .map(|_| (0..p.realities).map(|_| random_point(&mut rng, p.dims)).collect())
+        .map(|_| {
+            (0..p.realities)
+                .map(|_| random_point(&mut rng, p.dims))
+                .collect()
+        })
         .collect();
     let failed_joins = match p.build {
         Build::Joins => grow(&cfg, &points, &mut sim, &mut join_rng),
@@ -220,8 +224,12 @@ pub fn run_with_progress(p: &Params, mut progress: impl FnMut(Phase)) -> Report 
         let n = p.batch.min(p.lookups - done);
         for tag in done..done + n {
             let origin = rng.random_range(0..p.nodes);
-            let targets: Vec<Point> = (0..p.realities).map(|_| random_point(&mut rng, p.dims)).collect();
-            let started = sim.with_node(origin, |node, now, out| node.lookup(now, tag as u64, &targets, out));
+            let targets: Vec<Point> = (0..p.realities)
+                .map(|_| random_point(&mut rng, p.dims))
+                .collect();
+            let started = sim.with_node(origin, |node, now, out| {
+                node.lookup(now, tag as u64, &targets, out)
+            });
             assert!(matches!(started, Some(Ok(_))), "a member starts lookups");
         }
         sim.run_until_idle(u64::MAX);
@@ -268,7 +276,9 @@ fn grow(cfg: &Config, points: &[Vec<Point>], sim: &mut Sim<Node>, rng: &mut ChaC
     for (i, ps) in points.iter().enumerate().skip(1) {
         let slot = sim.add(Node::with_points(cfg.clone(), sim_addr(i), ps.clone()));
         let via = sim_addr(rng.random_range(0..i));
-        sim.with_node(slot, |n, _, out| n.join(via, out).expect("a new node joins"));
+        sim.with_node(slot, |n, _, out| {
+            n.join(via, out).expect("a new node joins")
+        });
         sim.run_until_idle(u64::MAX);
         let joined = sim
             .take_events()
@@ -306,7 +316,9 @@ impl Tally {
             return;
         };
         self.hops.push(hops);
-        let truth = parts.get(usize::from(reality)).map(|p| p.owner_of(&target).0);
+        let truth = parts
+            .get(usize::from(reality))
+            .map(|p| p.owner_of(&target).0);
         if truth.map(|o| o as usize) != sim.slot_of(owner) {
             self.wrong += 1;
         }
@@ -353,7 +365,10 @@ mod tests {
     fn a_single_node_owns_everything() {
         let r = run(&Params::new(1, 10, 0));
         assert_eq!(r.hops.unwrap().max, 0);
-        assert_eq!((r.failed_lookups, r.wrong_owner, r.messages_sent), (0, 0, 0));
+        assert_eq!(
+            (r.failed_lookups, r.wrong_owner, r.messages_sent),
+            (0, 0, 0)
+        );
         assert_eq!(r.mean_neighbors, 0.0);
     }
 
