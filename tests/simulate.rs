@@ -1,7 +1,8 @@
 //! Command-line tests for `overlay simulate`: the JSON shape, determinism
 //! (same seed, same report apart from the measured "performance"), a
 //! pinned path length, lookups on a Chord ring and in a Kademlia network
-//! with and without crashes, a CAN network built by joins, and bad input (exit 2). Small rings only: performance is a benchmark in the
+//! with and without crashes, a CAN network built by joins, and bad input
+//! (exit 2). Small networks only: performance is a benchmark in the
 //! README, never asserted here.
 
 use serde_json::Value;

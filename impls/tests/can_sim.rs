@@ -460,7 +460,7 @@ fn put_stores_in_every_reality_and_get_reads_the_nearest() {
     );
 }
 
-/// §3.1: with r realities a key has r owners at independent points, so
+/// §3, "Realities": with r realities a key has r owners at independent points, so
 /// it survives the failure of r − 1 of them (their takeovers lose it).
 #[test]
 fn with_three_realities_a_key_survives_two_owner_crashes() {

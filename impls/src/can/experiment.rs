@@ -1,6 +1,6 @@
 //! # CAN at scale: path length and neighbour count
 //!
-//! The claims under test (Ratnasamy et al., SIGCOMM 2001, §2.1 and §5):
+//! The claims under test (Ratnasamy et al., SIGCOMM 2001, §2.1):
 //! in a d-dimensional space partitioned into n equal zones, each node has
 //! 2d neighbours and the average routing path is (d/4)·n^(1/d) hops. The
 //! real node of this crate runs in the seeded simulator:
@@ -17,8 +17,9 @@
 //!    reality exactly and every neighbour table must be exact.
 //! 3. L lookups of random points (one per reality) start at random nodes,
 //!    in batches; each routes greedily in the reality where its origin's
-//!    zone lies closest to the target (§3.1), and its answer is judged
-//!    against the partition: the owner must be the point's true owner.
+//!    zone lies closest to the target (§3, "Realities"), and its answer is
+//!    judged against the partition: the owner must be the point's true
+//!    owner.
 //!
 //! Periodic timers are off ([`Config::manual`]): nothing fails, so
 //! nothing needs refreshing, and the figures are those of the converged

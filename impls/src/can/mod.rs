@@ -23,10 +23,11 @@
 //!   takeover in which the one with the smallest volume wins and takes
 //!   the zone ([`takeover`]). A node left with several zones gives extra
 //!   ones back by background reassignment ([`reassign`]).
-//! * **Realities** (§3.1). r independent coordinate spaces; a node holds
-//!   a zone in each, a key is stored at its point in each, so it survives
-//!   the failure of r − 1 owners; a read routes in the reality where the
-//!   reader is closest to the key ([`store`]).
+//! * **Realities** (§3, "Realities: multiple coordinate spaces"). r
+//!   independent coordinate spaces; a node holds a zone in each, a key is
+//!   stored at its point in each, so it survives the failure of r − 1
+//!   owners; a read routes in the reality where the reader is closest to
+//!   the key ([`store`]).
 //!
 //! The files: [`point`] (coordinates, hashing), [`zone`] (geometry of the
 //! partition tree), [`volume`] (exact volumes), [`neighbors`] (the

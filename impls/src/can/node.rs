@@ -25,7 +25,7 @@ pub const MAX_REALITIES: usize = 16;
 pub struct Config {
     /// d: dimensions of every coordinate space (1 ..= 8).
     pub dims: usize,
-    /// r: realities, independent coordinate spaces (§3.1).
+    /// r: realities, independent coordinate spaces (§3, "Realities").
     pub realities: usize,
     /// Period of the UPDATE to every neighbour, which doubles as the
     /// heartbeat, and of the check for silent neighbours.

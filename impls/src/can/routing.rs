@@ -40,7 +40,7 @@ impl Node {
 
     /// The reality whose own zones lie closest to the target (its point
     /// there is `targets[ρ]`), ties to the lower index: where a get or a
-    /// lookup starts (§3.1).
+    /// lookup starts (§3, "Realities").
     pub fn best_reality(&self, targets: &[Point]) -> usize {
         (0..self.cfg.realities)
             .min_by_key(|&r| (dist2_to(&self.realities[r].zones, &targets[r]), r))

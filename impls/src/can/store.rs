@@ -1,4 +1,4 @@
-//! Keys and values (§3.1 with realities): `put` routes to the key's point
+//! Keys and values (§3, "Realities"): `put` routes to the key's point
 //! in every reality and stores at each owner; `get` routes in one reality,
 //! the one where this node's own zone lies closest to the key's point,
 //! and tries the others in that order when the answer is a miss, a stuck

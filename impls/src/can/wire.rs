@@ -96,7 +96,7 @@ pub enum StuckReason {
 }
 
 /// Every message between CAN nodes. `reality` selects the coordinate
-/// space (§3.1); `req` matches an answer to its request.
+/// space (§3, "Realities"); `req` matches an answer to its request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Msg {
