@@ -340,3 +340,35 @@ proptest! {
         }
     }
 }
+
+/// A hand-over is finished only by the node it went to: a forged `Took`
+/// from anyone else (with the right request id) changes nothing.
+#[test]
+fn only_the_taker_can_finish_a_hand_over() {
+    let mut n = node();
+    let mut out = Outbox::default();
+    n.leave(1000, &mut out).unwrap();
+    let req = match &out.sends[..] {
+        [(to, Msg::Handoff { req, .. })] if *to == addr(1) => *req,
+        other => panic!("expected one hand-over to node 1, got {other:?}"),
+    };
+    let l = Zone::whole(2).halves().unwrap().0;
+    let took = |ver| Msg::Took {
+        req,
+        reality: 0,
+        ver,
+        zones: vec![Zone::whole(2)],
+    };
+    feed(&mut n, addr(3), took(5));
+    assert_eq!(n.stats().unexpected, 1);
+    assert_eq!(n.reality(0).zones(), &[l]);
+    let out = feed(&mut n, addr(1), took(5));
+    assert!(n.reality(0).zones().is_empty());
+    // Its goodbye (no zones) to node 1, and the next zone (reality 1).
+    assert!(out.sends.iter().any(|(to, m)| *to == addr(1)
+        && matches!(m, Msg::Update { reality: 0, zones, .. } if zones.is_empty())));
+    assert!(out
+        .sends
+        .iter()
+        .any(|(_, m)| matches!(m, Msg::Handoff { reality: 1, zones, .. } if zones == &[l])));
+}

@@ -12,7 +12,7 @@ use super::node::{Event, Node, NotEnabled, Out, Status, Timer, Wait};
 use super::point::Point;
 use super::store::{drop_items, items_in, keep_items};
 use super::wire::{Item, Msg, NbrInfo, Routed};
-use super::zone::{merge_all, Zone};
+use super::zone::{merge_all, subtract, Zone};
 use crate::runtime::Millis;
 
 impl Node {
@@ -182,10 +182,12 @@ impl Node {
         }
         let me = self.addr;
         let r = &mut self.realities[reality];
-        r.zones.push(zone);
+        // Only what we do not hold already (a repeated acceptance).
+        let new = subtract(zone, &r.zones);
+        r.zones.extend(new.iter().copied());
         merge_all(&mut r.zones);
         r.ver += 1;
-        keep_items(&mut r.items, reality, &r.zones, items);
+        keep_items(&mut r.items, reality, &new, items);
         for info in nbrs.iter().filter(|i| i.addr != me) {
             r.nbrs.hearsay(&r.zones, info, now);
         }
@@ -207,7 +209,9 @@ impl Node {
             Wait::Give {
                 reality: r, zones, ..
             } => *r == reality && zones.iter().any(|z| z.contains(p)),
-            Wait::Swap { reality: r, zone } => *r == reality && zone.contains(p),
+            Wait::Swap {
+                reality: r, zone, ..
+            } => *r == reality && zone.contains(p),
             _ => false,
         })
     }

@@ -133,6 +133,7 @@ impl Node {
         let wait = Wait::Give {
             reality,
             zones: zones.clone(),
+            to,
             why,
         };
         let req = self.expect(wait, self.cfg.timeout_ms, out);

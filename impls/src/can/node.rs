@@ -288,17 +288,19 @@ pub(super) enum Wait {
         task: u64,
         reality: usize,
     },
-    /// A hand-over of `zones` (leave, reassignment, or the second half
-    /// of a swap).
+    /// A hand-over of `zones` to `to` (leave, reassignment, or the
+    /// second half of a swap).
     Give {
         reality: usize,
         zones: Vec<Zone>,
+        to: SocketAddr,
         why: Give,
     },
-    /// A swap: the taker takes `zone` from us.
+    /// A swap: `to` takes `zone` from us.
     Swap {
         reality: usize,
         zone: Zone,
+        to: SocketAddr,
     },
     Probe {
         reality: usize,
@@ -599,9 +601,21 @@ impl Node {
         msg: Msg,
         out: &mut Out,
     ) {
-        match msg.answers().and_then(|req| self.waits.remove(&req)) {
-            Some(wait) => self.on_reply(now, wait, from, msg, out),
-            None => self.stats.unexpected += 1,
+        let Some(req) = msg.answers() else {
+            return self.stats.unexpected += 1;
+        };
+        // A direct request is answered by the node asked, or not at all: an
+        // answer from elsewhere (forged, or a guess) leaves the wait alone.
+        let asked = match self.waits.get(&req) {
+            Some(Wait::Give { to, .. } | Wait::Swap { to, .. }) => Some(*to),
+            Some(_) => None,
+            None => return self.stats.unexpected += 1,
+        };
+        if asked.is_some_and(|to| to != from) {
+            return self.stats.unexpected += 1;
+        }
+        if let Some(wait) = self.waits.remove(&req) {
+            self.on_reply(now, wait, from, msg, out);
         }
     }
 
@@ -641,6 +655,7 @@ impl Node {
                     reality,
                     zones,
                     why,
+                    ..
                 },
                 Msg::Took {
                     ver, zones: theirs, ..
@@ -650,7 +665,7 @@ impl Node {
                 self.give_done(now, reality, why, true, out)
             }
             (
-                Wait::Swap { reality, zone },
+                Wait::Swap { reality, zone, .. },
                 Msg::Took {
                     ver, zones: theirs, ..
                 },

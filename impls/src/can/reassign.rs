@@ -188,7 +188,12 @@ impl Node {
         });
         let items = items_in(&r.items, reality, &[a]);
         let nbrs = self.nbr_list_with_me(reality);
-        let req = self.expect(Wait::Swap { reality, zone: a }, self.cfg.timeout_ms, out);
+        let wait = Wait::Swap {
+            reality,
+            zone: a,
+            to: q,
+        };
+        let req = self.expect(wait, self.cfg.timeout_ms, out);
         let msg = Msg::Swap {
             req,
             reality: reality as u8,
