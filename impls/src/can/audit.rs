@@ -1,5 +1,6 @@
 //! Checks a network of nodes against the partition oracle: do the zones
-//! tile the space exactly (every point in exactly one zone), and does
+//! tile the space exactly (every point in exactly one zone: their volumes
+//! sum to the space and the partition tree finds no overlap), and does
 //! every node know exactly the nodes abutting it, with their current
 //! zones? Used by the tests and after building a simulated network.
 
@@ -8,7 +9,8 @@ use std::net::SocketAddr;
 
 use super::node::Node;
 use super::partition::{Owner, Partition};
-use super::zone::Zone;
+use super::volume::Volume;
+use super::zone::{total_volume, Zone};
 use crate::runtime::Process;
 
 /// What an audit of one reality found.
@@ -51,6 +53,22 @@ pub fn audit<'a>(
         zones.extend(zs.iter().map(|z| (*z, *o)));
         zones_of.insert(*o, zs.to_vec());
         owner_at.insert(n.addr(), *o);
+    }
+    // Belt and braces beside the tree's own check: every zone is a node of
+    // the canonical tree, and the volumes sum to the whole space.
+    if let Some((z, o)) = zones
+        .iter()
+        .find(|(z, _)| Zone::new(z.corner().coords(), z.depth() as u16).as_ref() != Ok(z))
+    {
+        return Err(format!(
+            "{z:?} (owner {o}) is not a zone of the partition tree"
+        ));
+    }
+    let volume = total_volume(zones.iter().map(|(z, _)| z));
+    if volume != Volume::WHOLE {
+        return Err(format!(
+            "the zones' volumes sum to {volume:?} of the space, not 1"
+        ));
     }
     let partition = Partition::from_zones(dims, &zones)?;
     let mut wrong_tables = 0;
@@ -100,4 +118,44 @@ pub fn audit<'a>(
         mean_neighbors: total as f64 / nodes.len() as f64,
         max_neighbors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::can::node::Config;
+    use crate::can::oracle::{network, partitions};
+    use crate::can::point::Point;
+    use crate::runtime::sim::sim_addr;
+
+    fn all(ns: &[Node]) -> Vec<(Owner, &Node)> {
+        ns.iter()
+            .enumerate()
+            .map(|(i, n)| (i as Owner, n))
+            .collect()
+    }
+
+    #[test]
+    fn audits_find_holes_and_wrong_tables() {
+        let cfg = Config::manual(2, 1);
+        let p = |x: u32, y: u32| vec![Point::new(&[x, y]).unwrap()];
+        let points = vec![p(0, 0), p(3 << 30, 0), p(3 << 30, 3 << 30), p(1, 3 << 30)];
+        let addrs: Vec<SocketAddr> = (0..4).map(sim_addr).collect();
+        let nodes = network(&cfg, &addrs, &points, &partitions(&cfg, &points));
+        let a = audit(all(&nodes), 0).unwrap();
+        assert!(a.exact(), "{:?}", a.differences);
+        assert_eq!((a.multi_zone, a.partition.leaves().len()), (0, 4));
+        // Node 0 forgets node 1: one wrong table, named.
+        let mut broken = nodes.clone();
+        broken[0].realities[0].nbrs.forget(addrs[1], 0);
+        let b = audit(all(&broken), 0).unwrap();
+        assert_eq!(b.wrong_tables, 1);
+        assert_eq!(
+            b.differences,
+            vec!["node 0: missing [1], extra [], stale zones of []"]
+        );
+        // Without node 3's zone the space is not covered.
+        let e = audit(all(&nodes[..3]), 0).unwrap_err();
+        assert!(e.contains("sum to"), "{e}");
+    }
 }
