@@ -31,6 +31,18 @@ fn f(doc: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("{key} is not a number in {doc}"))
 }
 
+/// The hop histogram counts every lookup, up to the longest path.
+fn assert_histogram(doc: &Value, lookups: u64) {
+    let histogram: Vec<u64> = doc["hop_histogram"]
+        .as_array()
+        .expect("hop_histogram is a list")
+        .iter()
+        .map(|v| v.as_u64().expect("a count"))
+        .collect();
+    assert_eq!(histogram.iter().sum::<u64>(), lookups);
+    assert_eq!(histogram.len() as u64, u(doc, "max_hops") + 1);
+}
+
 /// The report without the fields the machine measures.
 fn without_performance(mut doc: Value) -> Value {
     let perf = doc
@@ -61,14 +73,7 @@ fn json_has_the_documented_fields_and_a_pinned_path_length() {
         (4, 1, 6)
     );
     assert_eq!(f(&doc, "half_log2_nodes"), 4.0);
-    let histogram: Vec<u64> = doc["hop_histogram"]
-        .as_array()
-        .expect("hop_histogram is a list")
-        .iter()
-        .map(|v| v.as_u64().expect("a count"))
-        .collect();
-    assert_eq!(histogram.iter().sum::<u64>(), 1000);
-    assert_eq!(histogram.len() as u64, u(&doc, "max_hops") + 1);
+    assert_histogram(&doc, 1000);
     for key in [
         "failed_lookups",
         "wrong_owner",
@@ -298,14 +303,7 @@ fn can_json_fields_pinned_hops_and_the_oracle_build() {
     assert_eq!(f(&doc, "mean_hops"), 5.088);
     assert_eq!(f(&doc, "mean_neighbors"), 7.164);
     assert_eq!(u(&doc, "two_d"), 6);
-    let histogram: Vec<u64> = doc["hop_histogram"]
-        .as_array()
-        .expect("hop_histogram is a list")
-        .iter()
-        .map(|v| v.as_u64().expect("a count"))
-        .collect();
-    assert_eq!(histogram.iter().sum::<u64>(), 1000);
-    assert_eq!(histogram.len() as u64, u(&doc, "max_hops") + 1);
+    assert_histogram(&doc, 1000);
     assert!(u(&doc, "build_messages") > 500 && u(&doc, "messages_sent") > 1000);
     assert_eq!(
         without_performance(doc.clone()),
