@@ -292,11 +292,13 @@ pub struct ExploreArgs {
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// The overlay: chord or kademlia.
+    /// The overlay: chord, kademlia or can.
     pub overlay: String,
     /// Network size. Chord: a stable ring built by an oracle (exact
     /// successors and fingers). Kademlia: converged routing tables built by
-    /// an oracle (every bucket holds k random nodes of its range).
+    /// an oracle (every bucket holds k random nodes of its range). CAN:
+    /// nodes join at seeded random points, through the protocol (or see
+    /// --build).
     #[arg(long, default_value_t = 1000)]
     pub nodes: usize,
     /// Lookups of random keys from random live nodes.
@@ -322,6 +324,20 @@ pub struct SimulateArgs {
     /// paper].
     #[arg(long)]
     pub alpha: Option<usize>,
+    /// CAN only: dimensions d of the coordinate space, 1 to 8 [default: 2].
+    #[arg(long)]
+    pub dims: Option<usize>,
+    /// CAN only: realities r, independent coordinate spaces; a lookup
+    /// routes in the one where its origin is nearest the target
+    /// [default: 1].
+    #[arg(long)]
+    pub realities: Option<usize>,
+    /// CAN only: how the network is built: every node joins through the
+    /// protocol (joins), or the partition tree applies the same split rule
+    /// at the same points and tables are set exactly (oracle: the same
+    /// zones, faster) [default: joins].
+    #[arg(long, value_enum)]
+    pub build: Option<CanBuild>,
     /// Probability that a datagram is lost (lookups time out and retry).
     #[arg(long, default_value_t = 0.0)]
     pub loss: f64,
@@ -335,6 +351,13 @@ pub struct SimulateArgs {
     /// only fields that vary between runs with the same seed).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// How `overlay simulate can` builds its network.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CanBuild {
+    Joins,
+    Oracle,
 }
 
 /// `overlay node <overlay>`: one set of flags per overlay.

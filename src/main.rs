@@ -18,6 +18,7 @@ mod node_kademlia;
 mod progress;
 mod report;
 mod run_cmd;
+mod simulate_can;
 mod simulate_cmd;
 mod simulate_kademlia;
 mod swarm_cmd;

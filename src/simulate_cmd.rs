@@ -21,20 +21,39 @@ use crate::exit::{Exit, Outcome};
 use crate::input_error;
 
 /// Overlays this command can simulate.
-const OVERLAYS: &[&str] = &["chord", "kademlia"];
+const OVERLAYS: &[&str] = &["chord", "kademlia", "can"];
 
 pub fn simulate(a: &SimulateArgs) -> Outcome {
+    let can_flags = [
+        ("--dims", a.dims.is_some()),
+        ("--realities", a.realities.is_some()),
+        ("--build", a.build.is_some()),
+    ];
     match a.overlay.as_str() {
         "chord" => {
             only_for(
                 "kademlia",
                 &[("--k", a.k.is_some()), ("--alpha", a.alpha.is_some())],
             )?;
+            only_for("can", &can_flags)?;
             simulate_chord(a)
         }
         "kademlia" => {
             only_for("chord", &[("--succ-list", a.succ_list.is_some())])?;
+            only_for("can", &can_flags)?;
             crate::simulate_kademlia::simulate(a)
+        }
+        "can" => {
+            only_for("chord", &[("--succ-list", a.succ_list.is_some())])?;
+            only_for(
+                "kademlia",
+                &[("--k", a.k.is_some()), ("--alpha", a.alpha.is_some())],
+            )?;
+            only_for(
+                "chord and kademlia",
+                &[("--fail-fraction", a.fail_fraction != 0.0)],
+            )?;
+            crate::simulate_can::simulate(a)
         }
         other => Err(input_error(format!(
             "unknown overlay `{other}`; simulate knows: {}",

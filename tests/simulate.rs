@@ -1,7 +1,8 @@
 //! Command-line tests for `overlay simulate`: the JSON shape, determinism
 //! (same seed, same report apart from the measured "performance"), a
 //! pinned path length, lookups on a Chord ring and in a Kademlia network
-//! with and without crashes, and bad input (exit 2). Small rings only: performance is a benchmark in the
+//! with and without crashes, a CAN network built by joins, and bad input
+//! (exit 2). Small networks only: performance is a benchmark in the
 //! README, never asserted here.
 
 use serde_json::Value;
@@ -28,6 +29,18 @@ fn f(doc: &Value, key: &str) -> f64 {
     doc[key]
         .as_f64()
         .unwrap_or_else(|| panic!("{key} is not a number in {doc}"))
+}
+
+/// The hop histogram counts every lookup, up to the longest path.
+fn assert_histogram(doc: &Value, lookups: u64) {
+    let histogram: Vec<u64> = doc["hop_histogram"]
+        .as_array()
+        .expect("hop_histogram is a list")
+        .iter()
+        .map(|v| v.as_u64().expect("a count"))
+        .collect();
+    assert_eq!(histogram.iter().sum::<u64>(), lookups);
+    assert_eq!(histogram.len() as u64, u(doc, "max_hops") + 1);
 }
 
 /// The report without the fields the machine measures.
@@ -60,14 +73,7 @@ fn json_has_the_documented_fields_and_a_pinned_path_length() {
         (4, 1, 6)
     );
     assert_eq!(f(&doc, "half_log2_nodes"), 4.0);
-    let histogram: Vec<u64> = doc["hop_histogram"]
-        .as_array()
-        .expect("hop_histogram is a list")
-        .iter()
-        .map(|v| v.as_u64().expect("a count"))
-        .collect();
-    assert_eq!(histogram.iter().sum::<u64>(), 1000);
-    assert_eq!(histogram.len() as u64, u(&doc, "max_hops") + 1);
+    assert_histogram(&doc, 1000);
     for key in [
         "failed_lookups",
         "wrong_owner",
@@ -179,8 +185,8 @@ fn assert_input_error(args: &[&str], needles: &[&str]) {
 #[test]
 fn bad_input_exits_2_naming_the_problem() {
     assert_input_error(
-        &words("simulate can --nodes 10"),
-        &["unknown overlay `can`", "chord, kademlia"],
+        &words("simulate pastry --nodes 10"),
+        &["unknown overlay `pastry`", "chord, kademlia, can"],
     );
     assert_input_error(
         &words("simulate kademlia --succ-list 3"),
@@ -222,6 +228,111 @@ fn bad_input_exits_2_naming_the_problem() {
         &words("simulate chord --delay-min 60 --delay-max 50"),
         &["--delay-min (60 ms) is above --delay-max (50 ms)"],
     );
+}
+
+/// CAN's own flags, and the others' flags refused for CAN.
+#[test]
+fn can_bad_input_exits_2_naming_the_problem() {
+    for (line, needles) in [
+        ("simulate can --dims 9", &["--dims", "1 to 8"][..]),
+        ("simulate can --dims 0", &["--dims"]),
+        ("simulate can --realities 0", &["--realities", "1 to 16"]),
+        ("simulate can --realities 17", &["--realities"]),
+        ("simulate can --nodes 0", &["--nodes", "at least 1"]),
+        ("simulate can --k 3", &["--k applies to kademlia only"]),
+        (
+            "simulate can --succ-list 3",
+            &["--succ-list applies to chord only"],
+        ),
+        (
+            "simulate can --fail-fraction 0.1",
+            &["--fail-fraction applies to chord and kademlia only"],
+        ),
+        (
+            "simulate can --build tree",
+            &["invalid value 'tree'", "--build"],
+        ),
+        ("simulate chord --dims 3", &["--dims applies to can only"]),
+        (
+            "simulate kademlia --realities 2",
+            &["--realities applies to can only"],
+        ),
+        (
+            "simulate chord --build oracle",
+            &["--build applies to can only"],
+        ),
+    ] {
+        assert_input_error(&words(line), needles);
+    }
+}
+
+/// CAN (SIGCOMM 2001 §2.1): the documented JSON fields, a pinned path
+/// length, an exact tiling and tables after protocol joins, the same
+/// network from the oracle build, and determinism.
+#[test]
+fn can_json_fields_pinned_hops_and_the_oracle_build() {
+    let line = "simulate can --nodes 500 --dims 3 --lookups 1000 --seed 1 --format json";
+    let doc = simulate_json(line);
+    assert_eq!(doc["overlay"], "can");
+    assert_eq!(doc["build"], "joins");
+    assert_eq!(
+        (
+            u(&doc, "nodes"),
+            u(&doc, "dims"),
+            u(&doc, "realities"),
+            u(&doc, "lookups")
+        ),
+        (500, 3, 1, 1000)
+    );
+    assert_eq!(
+        (doc["tiling_exact"].as_bool(), doc["tables_exact"].as_bool()),
+        (Some(true), Some(true))
+    );
+    for key in [
+        "failed_joins",
+        "failed_lookups",
+        "wrong_owner",
+        "undeliverable",
+    ] {
+        assert_eq!(u(&doc, key), 0, "{key}");
+    }
+    assert_eq!(u(&doc, "max_zones"), 1);
+    // (d/4)·n^(1/d) for 500 nodes in 3 dimensions.
+    assert!((f(&doc, "expected_hops") - 0.75 * 500f64.cbrt()).abs() < 1e-9);
+    // Pinned: any change in joins, routing or seeding moves them.
+    assert_eq!(f(&doc, "mean_hops"), 5.088);
+    assert_eq!(f(&doc, "mean_neighbors"), 7.164);
+    assert_eq!(u(&doc, "two_d"), 6);
+    assert_histogram(&doc, 1000);
+    assert!(u(&doc, "build_messages") > 500 && u(&doc, "messages_sent") > 1000);
+    assert_eq!(
+        without_performance(doc.clone()),
+        without_performance(simulate_json(line))
+    );
+    // The oracle applies the same split rule: the same network, the same
+    // paths, without join messages.
+    let oracle = simulate_json(
+        "simulate can --nodes 500 --dims 3 --lookups 1000 --seed 1 --build oracle --format json",
+    );
+    assert_eq!(u(&oracle, "build_messages"), 0);
+    for key in [
+        "mean_hops",
+        "hop_histogram",
+        "mean_neighbors",
+        "max_neighbors",
+        "messages_sent",
+    ] {
+        assert_eq!(oracle[key], doc[key], "{key}");
+    }
+    // More realities: each lookup starts where its origin is nearest.
+    let three = simulate_json(
+        "simulate can --nodes 500 --dims 3 --realities 3 --lookups 1000 --seed 1 --format json",
+    );
+    assert!(
+        f(&three, "mean_hops") < f(&doc, "mean_hops") - 1.0,
+        "{three}"
+    );
+    assert_eq!(u(&three, "failed_lookups"), 0);
 }
 
 /// A lossy network: lookups route around silent nodes and still find the

@@ -6,6 +6,7 @@
 //! crate never depends on `overlay-models`, so that conformance between the
 //! two is evidence rather than tautology.
 
+pub mod can;
 pub mod chord;
 pub mod kademlia;
 pub mod runtime;

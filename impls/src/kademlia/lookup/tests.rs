@@ -202,7 +202,7 @@ fn the_alpha_termination_mutation_skips_the_final_round() {
         .map(|(n, t, _)| (n.id.0[0], t.is_some()))
         .collect();
     assert_eq!(got.len(), 3);
-    assert_eq!(l.rounds().unwrap().last, false);
+    assert!(!l.rounds().unwrap().last);
     assert_eq!(l.answers, 3);
 }
 
