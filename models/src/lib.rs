@@ -17,6 +17,7 @@ pub mod can;
 pub mod check;
 pub mod chord;
 pub mod kademlia;
+pub mod nodeset;
 pub mod paint;
 pub mod registry;
 pub mod trace;

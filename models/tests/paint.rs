@@ -241,7 +241,7 @@ fn the_explorer_shows_the_last_state_with_its_step() {
         Action::Fail(1),
         Action::Stabilize(0),
     ];
-    let path = stateright::Path::from_actions(&m, init.clone(), &actions).expect("enabled");
+    let path = stateright::Path::from_actions(&m, init, &actions).expect("enabled");
     let svg = m.as_svg(path).expect("Chord has a picture");
     assert!(svg.contains("step 5 · stabilize n0"), "{svg}");
     assert!(svg.contains("violated first here: AtLeastOneRing"));

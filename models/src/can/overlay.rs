@@ -7,7 +7,9 @@ use super::action::{Action, Cell, Pattern, Scope};
 use super::state::State;
 use super::{CanModel, Config, Variant};
 use crate::check::compact::Compact;
-use crate::check::{OverlayModel, Params, PropertyInfo, Switch};
+use crate::check::{
+    unknown_param, unknown_variant, whole_number, OverlayModel, Params, PropertyInfo, Switch,
+};
 use crate::chord::ring::name;
 
 impl OverlayModel for CanModel {
@@ -199,19 +201,11 @@ pub const PARAMS: &[(&str, &str)] = &[
 
 /// Builds a model from a variant name and `-p` pairs.
 pub fn build(variant: &str, params: &Params) -> Result<CanModel, String> {
-    let v = Variant::parse(variant).ok_or_else(|| {
-        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        format!(
-            "can has no variant `{variant}` (variants: {})",
-            names.join(", ")
-        )
-    })?;
+    let v = Variant::parse(variant)
+        .ok_or_else(|| unknown_variant("can", variant, Variant::ALL.iter().map(|v| v.name())))?;
     let mut cfg = Config::new(v);
     for (k, val) in params {
-        let num = || {
-            val.parse::<usize>()
-                .map_err(|_| format!("parameter {k}: `{val}` is not a whole number"))
-        };
+        let num = || whole_number(k, val);
         match k.as_str() {
             "dims" => cfg.dims = num()?,
             "bits" => cfg.bits = num()?,
@@ -228,13 +222,7 @@ pub fn build(variant: &str, params: &Params) -> Result<CanModel, String> {
                     x => return Err(format!("parameter gets: 0 or 1, not {x}")),
                 }
             }
-            _ => {
-                let names: Vec<&str> = PARAMS.iter().map(|p| p.0).collect();
-                return Err(format!(
-                    "can has no parameter `{k}` (parameters: {})",
-                    names.join(", ")
-                ));
-            }
+            _ => return Err(unknown_param("can", k, PARAMS)),
         }
     }
     CanModel::new(cfg)

@@ -9,9 +9,10 @@
 
 use super::action::Action;
 use super::grid::Zone;
-use super::state::{elems, Node, State, Status};
+use super::state::{Node, State, Status};
 use super::CanModel;
 use crate::chord::ring::name;
+use crate::nodeset::set_text;
 use crate::paint::{
     caption, num, Frame, Painter, Pt, Svg, CHANGED, INK, MARGIN, MUTED, VIOLATION, WIDTH,
 };
@@ -23,11 +24,6 @@ const PALETTE: [&str; 6] = [
 const ORPHAN: &str = "#d0d0d0";
 /// Side of the drawing of one layer, in pixels.
 const SQUARE: f64 = 200.0;
-
-fn set_text(set: u8) -> String {
-    let v: Vec<String> = elems(set).map(name).collect();
-    format!("{{{}}}", v.join(", "))
-}
 
 impl CanModel {
     fn node_line(&self, s: &State, n: Node, r: usize) -> String {

@@ -8,10 +8,7 @@ use tinyvec::ArrayVec;
 
 use super::grid::{Point, Zone};
 
-/// A node `n{i}`.
-pub type Node = u8;
-/// A set of nodes, bit i = n{i}.
-pub type Set = u8;
+pub use crate::nodeset::{bit, elems, has, Node, Set};
 /// A set of keys, bit i = key k{i}.
 pub type Keys = u8;
 
@@ -23,19 +20,6 @@ pub const MAX_ZONES: usize = 8;
 pub const MAX_REALITIES: usize = 2;
 /// Most keys.
 pub const MAX_KEYS: usize = 2;
-
-pub fn bit(n: Node) -> Set {
-    1 << n
-}
-
-pub fn has(set: Set, n: Node) -> bool {
-    set & bit(n) != 0
-}
-
-/// The members of a set, in index order.
-pub fn elems(set: Set) -> impl Iterator<Item = Node> {
-    (0..8u8).filter(move |&i| has(set, i))
-}
 
 /// A node's life. A failed node's zones stay recorded (they are orphaned
 /// until a neighbour takes them over, and remain as a ghost afterwards);

@@ -153,6 +153,35 @@ pub trait OverlayModel:
 /// `-p k=v` pairs, as given.
 pub type Params = Vec<(String, String)>;
 
+/// The error for a variant a model does not have.
+pub fn unknown_variant<'a>(
+    model: &str,
+    variant: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    format!(
+        "{model} has no variant `{variant}` (variants: {})",
+        names.join(", ")
+    )
+}
+
+/// The error for a parameter a model does not have.
+pub fn unknown_param(model: &str, name: &str, params: &[(&str, &str)]) -> String {
+    let names: Vec<&str> = params.iter().map(|p| p.0).collect();
+    format!(
+        "{model} has no parameter `{name}` (parameters: {})",
+        names.join(", ")
+    )
+}
+
+/// A parameter's value as a whole number.
+pub fn whole_number(name: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .map_err(|_| format!("parameter {name}: `{value}` is not a whole number"))
+}
+
 /// Renders parameters as `k=v k=v`.
 pub fn params_text(params: &[(&'static str, String)]) -> String {
     params

@@ -7,7 +7,9 @@ use super::action::{Action, Pattern};
 use super::ring::name;
 use super::{ChordModel, Config, State, Variant};
 use crate::check::compact::Compact;
-use crate::check::{OverlayModel, Params, PropertyInfo, Switch};
+use crate::check::{
+    unknown_param, unknown_variant, whole_number, OverlayModel, Params, PropertyInfo, Switch,
+};
 
 impl OverlayModel for ChordModel {
     type Pattern = Pattern;
@@ -145,20 +147,12 @@ pub const PARAMS: &[(&str, &str)] = &[
 
 /// Builds a model from a variant name and `-p` pairs.
 pub fn build(variant: &str, params: &Params) -> Result<ChordModel, String> {
-    let v = Variant::parse(variant).ok_or_else(|| {
-        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        format!(
-            "chord has no variant `{variant}` (variants: {})",
-            names.join(", ")
-        )
-    })?;
+    let v = Variant::parse(variant)
+        .ok_or_else(|| unknown_variant("chord", variant, Variant::ALL.iter().map(|v| v.name())))?;
     let mut cfg = Config::new(v);
     let mut ring = None;
     for (k, val) in params {
-        let num = || {
-            val.parse::<usize>()
-                .map_err(|_| format!("parameter {k}: `{val}` is not a whole number"))
-        };
+        let num = || whole_number(k, val);
         match k.as_str() {
             "nodes" => cfg.nodes = num()?,
             "succ-list" => cfg.succ_list = num()?,
@@ -175,13 +169,7 @@ pub fn build(variant: &str, params: &Params) -> Result<ChordModel, String> {
                     "parameter {k} applies to the correct variant only, not {variant}"
                 ))
             }
-            _ => {
-                let names: Vec<&str> = PARAMS.iter().map(|p| p.0).collect();
-                return Err(format!(
-                    "chord has no parameter `{k}` (parameters: {})",
-                    names.join(", ")
-                ));
-            }
+            _ => return Err(unknown_param("chord", k, PARAMS)),
         }
     }
     cfg.ring = ring.unwrap_or(cfg.succ_list.saturating_add(1));

@@ -8,7 +8,7 @@
 pub use crate::chord::ring::{name, parse_name, Name};
 
 /// A node (and its id).
-pub type Node = u8;
+pub use crate::nodeset::Node;
 
 /// An id of the space (a node's or a lookup target's).
 pub type Id = u8;
@@ -19,25 +19,7 @@ pub const MAX_BITS: usize = 3;
 /// Most nodes a model may have (`2^MAX_BITS`).
 pub const MAX_NODES: usize = 1 << MAX_BITS;
 
-/// A set of nodes, bit i = n{i}.
-pub type Set = u8;
-
-pub fn bit(n: Node) -> Set {
-    1 << n
-}
-
-pub fn has(set: Set, n: Node) -> bool {
-    set & bit(n) != 0
-}
-
-/// The members of a set, in id order.
-pub fn elems(set: Set) -> impl Iterator<Item = Node> {
-    (0..8u8).filter(move |&i| has(set, i))
-}
-
-pub fn count(set: Set) -> usize {
-    set.count_ones() as usize
-}
+pub use crate::nodeset::{bit, count, elems, has, set_text, Set};
 
 /// The XOR distance of Kademlia.
 pub fn dist(a: Id, b: Id) -> u8 {
@@ -63,12 +45,6 @@ pub fn closest(set: Set, target: Id, k: usize) -> Set {
 /// The member of `set` closest to `target`.
 pub fn nearest(set: Set, target: Id) -> Option<Node> {
     elems(set).min_by_key(|&n| dist(n, target))
-}
-
-/// `{n0, n2}`.
-pub fn set_text(set: Set) -> String {
-    let v: Vec<String> = elems(set).map(name).collect();
-    format!("{{{}}}", v.join(", "))
 }
 
 #[cfg(test)]

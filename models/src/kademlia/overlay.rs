@@ -8,7 +8,9 @@ use super::id::name;
 use super::state::State;
 use super::{Config, KademliaModel, Variant};
 use crate::check::compact::Compact;
-use crate::check::{OverlayModel, Params, PropertyInfo, Switch};
+use crate::check::{
+    unknown_param, unknown_variant, whole_number, OverlayModel, Params, PropertyInfo, Switch,
+};
 
 impl OverlayModel for KademliaModel {
     type Pattern = Pattern;
@@ -139,18 +141,11 @@ pub const PARAMS: &[(&str, &str)] = &[
 /// Builds a model from a variant name and `-p` pairs.
 pub fn build(variant: &str, params: &Params) -> Result<KademliaModel, String> {
     let v = Variant::parse(variant).ok_or_else(|| {
-        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        format!(
-            "kademlia has no variant `{variant}` (variants: {})",
-            names.join(", ")
-        )
+        unknown_variant("kademlia", variant, Variant::ALL.iter().map(|v| v.name()))
     })?;
     let mut cfg = Config::new(v);
     for (k, val) in params {
-        let num = || {
-            val.parse::<usize>()
-                .map_err(|_| format!("parameter {k}: `{val}` is not a whole number"))
-        };
+        let num = || whole_number(k, val);
         match k.as_str() {
             "bits" => cfg.bits = num()?,
             "nodes" => cfg.nodes = num()?,
@@ -158,13 +153,7 @@ pub fn build(variant: &str, params: &Params) -> Result<KademliaModel, String> {
             "alpha" => cfg.alpha = num()?,
             "cache" => cfg.cache = num()?,
             "failures" => cfg.failures = num()?,
-            _ => {
-                let names: Vec<&str> = PARAMS.iter().map(|p| p.0).collect();
-                return Err(format!(
-                    "kademlia has no parameter `{k}` (parameters: {})",
-                    names.join(", ")
-                ));
-            }
+            _ => return Err(unknown_param("kademlia", k, PARAMS)),
         }
     }
     KademliaModel::new(cfg)
