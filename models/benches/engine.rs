@@ -14,7 +14,9 @@ mod common;
 use common::model;
 
 fn main() {
-    let scopes: [(&str, &[(&str, &str)], bool, usize); 2] = [
+    // (variant, parameters, symmetry, threads)
+    type Scope<'a> = (&'a str, &'a [(&'a str, &'a str)], bool, usize);
+    let scopes: [Scope; 2] = [
         ("original", &[("nodes", "3")], false, 1),
         ("correct", &[("nodes", "6"), ("succ-list", "3")], true, 2),
     ];

@@ -8,12 +8,11 @@ use std::collections::{HashSet, VecDeque};
 use overlay_models::can::overlay::build;
 use overlay_models::can::state::{Outcome, State};
 use overlay_models::can::{CanModel, Config, Mutation, Variant};
-use overlay_models::check::run::{check, CheckOptions, Strategy, Verdict};
-use overlay_models::check::Expect;
+use overlay_models::check::run::{CheckOptions, Strategy, Verdict};
 use stateright::Model;
 
-/// (property, verdict, counterexample length in events).
-type Verdicts = Vec<(&'static str, Verdict, Option<usize>)>;
+mod common;
+use common::{assert_as_expected, Verdicts};
 
 fn model(variant: &str, params: &[(&str, &str)]) -> CanModel {
     let ps: Vec<(String, String)> = params
@@ -28,35 +27,11 @@ fn outcome(m: &CanModel, strategy: Strategy) -> (usize, Verdicts) {
         strategy,
         ..CheckOptions::default()
     };
-    let out = check(m, &opts, &mut |_| {});
-    assert!(out.complete);
-    let props = out
-        .properties
-        .iter()
-        .map(|p| {
-            (
-                p.info.name,
-                p.verdict,
-                p.path.as_ref().map(|(_, steps)| steps.len()),
-            )
-        })
-        .collect();
-    (out.unique_states, props)
+    common::outcome(m, &opts)
 }
 
 fn lengths(props: &Verdicts) -> Vec<Option<usize>> {
     props.iter().map(|(_, _, l)| *l).collect()
-}
-
-fn assert_as_expected(m: &CanModel, props: &Verdicts) {
-    for (info, (name, verdict, _)) in m.expectations().iter().zip(props) {
-        assert_eq!(info.name, *name);
-        let want = match info.expect {
-            Expect::Holds => Verdict::Holds,
-            Expect::Violated => Verdict::Violated,
-        };
-        assert_eq!(*verdict, want, "{name}");
-    }
 }
 
 fn mutated(mutation: Mutation, params: &[(&str, &str)]) -> (usize, Verdicts) {
@@ -100,7 +75,15 @@ const HOLDS: [Option<usize>; 6] = [None; 6];
 /// NoKeyLost, Repairable).
 #[test]
 fn default_scopes_pinned() {
-    let cases: [(&str, &[(&str, &str)], usize, [Option<usize>; 6], bool); 5] = [
+    // (variant, parameters, states, lengths, on both engines)
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        usize,
+        [Option<usize>; 6],
+        bool,
+    );
+    let cases: [Case; 5] = [
         ("correct", &[("keys", "0")], 1_229_653, HOLDS, false),
         ("correct", &[("nodes", "3")], 6_790, HOLDS, true),
         (

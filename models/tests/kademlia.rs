@@ -3,13 +3,12 @@
 //! lengths (BFS), and a negative control for every property that no
 //! variant breaks (a deliberate mutation under which it fails).
 
-use overlay_models::check::run::{check, CheckOptions, Strategy, Verdict};
-use overlay_models::check::Expect;
+use overlay_models::check::run::{CheckOptions, Strategy, Verdict};
 use overlay_models::kademlia::overlay::build;
 use overlay_models::kademlia::{Config, KademliaModel, Mutation, Variant};
 
-/// (property, verdict, counterexample length in events).
-type Verdicts = Vec<(&'static str, Verdict, Option<usize>)>;
+mod common;
+use common::{assert_as_expected, outcome, Verdicts};
 
 fn model(variant: &str, params: &[(&str, &str)]) -> KademliaModel {
     let ps: Vec<(String, String)> = params
@@ -19,36 +18,8 @@ fn model(variant: &str, params: &[(&str, &str)]) -> KademliaModel {
     build(variant, &ps).expect("valid parameters")
 }
 
-fn outcome(m: &KademliaModel, opts: &CheckOptions) -> (usize, Verdicts) {
-    let out = check(m, opts, &mut |_| {});
-    assert!(out.complete);
-    let props = out
-        .properties
-        .iter()
-        .map(|p| {
-            (
-                p.info.name,
-                p.verdict,
-                p.path.as_ref().map(|(_, steps)| steps.len()),
-            )
-        })
-        .collect();
-    (out.unique_states, props)
-}
-
 fn lengths(props: &Verdicts) -> Vec<(&'static str, Option<usize>)> {
     props.iter().map(|(n, _, l)| (*n, *l)).collect()
-}
-
-fn assert_as_expected(m: &KademliaModel, props: &Verdicts) {
-    for (info, (name, verdict, _)) in m.expectations().iter().zip(props) {
-        assert_eq!(info.name, *name);
-        let want = match info.expect {
-            Expect::Holds => Verdict::Holds,
-            Expect::Violated => Verdict::Violated,
-        };
-        assert_eq!(*verdict, want, "{name}");
-    }
 }
 
 const PROPS: [&str; 6] = [

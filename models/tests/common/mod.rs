@@ -1,12 +1,57 @@
 //! Helpers shared by the model's integration tests.
 
+use overlay_models::check::run::{check, CheckOptions, Verdict};
+use overlay_models::check::{Expect, OverlayModel};
 use overlay_models::chord::{overlay::build, ChordModel};
 
 /// A Chord model of `variant` with `-p`-style parameters.
+#[allow(dead_code)]
 pub fn model(variant: &str, params: &[(&str, &str)]) -> ChordModel {
     let ps: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     build(variant, &ps).expect("valid parameters")
+}
+
+/// (property, verdict, counterexample length in events).
+#[allow(dead_code)]
+pub type Verdicts = Vec<(&'static str, Verdict, Option<usize>)>;
+
+/// A complete check: unique states, and each property's verdict and
+/// shortest counterexample length.
+#[allow(dead_code)]
+pub fn outcome<
+    M: overlay_models::paint::Painter + overlay_models::check::liveness::LivenessModel,
+>(
+    m: &M,
+    opts: &CheckOptions,
+) -> (usize, Verdicts) {
+    let out = check(m, opts, &mut |_| {});
+    assert!(out.complete);
+    let props = out
+        .properties
+        .iter()
+        .map(|p| {
+            (
+                p.info.name,
+                p.verdict,
+                p.path.as_ref().map(|(_, steps)| steps.len()),
+            )
+        })
+        .collect();
+    (out.unique_states, props)
+}
+
+/// Every verdict is the one the model expects.
+#[allow(dead_code)]
+pub fn assert_as_expected<M: OverlayModel>(m: &M, props: &Verdicts) {
+    for (info, (name, verdict, _)) in m.expectations().iter().zip(props) {
+        assert_eq!(info.name, *name);
+        let want = match info.expect {
+            Expect::Holds => Verdict::Holds,
+            Expect::Violated => Verdict::Violated,
+        };
+        assert_eq!(*verdict, want, "{name}");
+    }
 }
