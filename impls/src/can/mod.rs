@@ -89,7 +89,8 @@
 //!   takeover that never finished (the winner died too) restarts after
 //!   4 × `dead_after_ms`.
 //! * **Reassignment** picks the extra zone that is deepest (ties: lowest
-//!   in zone order); two nodes holding each other's siblings do not hand
+//!   in zone order; `Config::reassign_pick` selects the one acquired
+//!   last instead, as the CAN model and the conformance harness do); two nodes holding each other's siblings do not hand
 //!   them over at once (the lower address goes first); the depth-first
 //!   search of the sibling's subtree is done by routed probes of region
 //!   corners; at most one reassignment per reality runs at a time.
@@ -121,6 +122,6 @@ pub mod volume;
 pub mod wire;
 pub mod zone;
 
-pub use node::{Config, Event, Node, NotEnabled, Stats, Status, Timer};
+pub use node::{Config, Event, Mutation, Node, NotEnabled, ReassignPick, Stats, Status, Timer};
 pub use point::Point;
 pub use zone::Zone;

@@ -3,7 +3,8 @@
 //! holding several zones back to one.
 //!
 //! A node holding more than one zone picks an extra zone A: its deepest
-//! (smallest), ties to the lowest in zone order. If A's sibling S in the
+//! (smallest), ties to the lowest in zone order (or, with
+//! `ReassignPick::LastAcquired`, the zone it acquired last). If A's sibling S in the
 //! partition tree is exactly one zone of a neighbour y, A goes to y, which
 //! merges the two (unless y holds extra zones too and has the lower
 //! address: then y moves first, so that two nodes never hand A and S to
@@ -22,7 +23,7 @@
 
 use std::net::SocketAddr;
 
-use super::node::{Give, Node, Out, Status, Wait};
+use super::node::{Give, Node, Out, ReassignPick, Status, Wait};
 use super::store::items_in;
 use super::wire::{Item, Msg, NbrInfo, Routed};
 use super::zone::Zone;
@@ -67,11 +68,14 @@ impl Node {
         if r.zones.len() < 2 || r.reassign.is_some() {
             return;
         }
-        let a = *r
-            .zones
-            .iter()
-            .max_by_key(|z| (z.depth(), std::cmp::Reverse(**z)))
-            .expect("two zones");
+        let a = match self.cfg.reassign_pick {
+            ReassignPick::Deepest => *r
+                .zones
+                .iter()
+                .max_by_key(|z| (z.depth(), std::cmp::Reverse(**z)))
+                .expect("two zones"),
+            ReassignPick::LastAcquired => *r.acquired.last().expect("two zones"),
+        };
         let Some(s) = a.sibling() else { return };
         let sibling = r.nbrs.alive().find(|(_, n)| n.zones.contains(&s));
         if sibling.is_some_and(|(y, n)| n.zones.len() > 1 && *y < self.addr) {

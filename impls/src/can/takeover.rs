@@ -170,6 +170,7 @@ impl Node {
             self.suspect(now, reality, f, out);
         }
         let me = self.addr;
+        let compare = self.cfg.mutation != super::node::Mutation::TakeoverWithoutVolume;
         let r = &mut self.realities[reality];
         let own = r.volume();
         let Some(t) = r.takeovers.get_mut(&f) else {
@@ -179,7 +180,7 @@ impl Node {
             Phase::Claimed(v) | Phase::Done(v) => v,
             Phase::Waiting | Phase::Lost => own,
         };
-        if (volume, from) < (mine, me) {
+        if compare && (volume, from) < (mine, me) {
             if matches!(t.phase, Phase::Waiting | Phase::Claimed(_)) {
                 t.phase = Phase::Lost;
             }
@@ -214,7 +215,7 @@ impl Node {
         if !parts.is_empty() {
             r.zones.extend(parts.iter().copied());
             merge_all(&mut r.zones);
-            r.ver += 1;
+            r.changed();
         }
         if let Some(t) = r.takeovers.get_mut(&f) {
             t.phase = Phase::Done(volume);
