@@ -65,7 +65,7 @@ impl Node {
 
     fn reassign_in(&mut self, now: Millis, reality: usize, out: &mut Out) {
         let r = &self.realities[reality];
-        if r.zones.len() < 2 || r.reassign.is_some() {
+        if r.zones.len() < 2 || r.reassign.is_some() || self.handing_over(reality) {
             return;
         }
         let a = match self.cfg.reassign_pick {
@@ -107,6 +107,14 @@ impl Node {
         }
     }
 
+    /// Whether a hand-over of ours is out in `reality` (a zone of ours
+    /// is in transit: we hold it only until the taker answers).
+    fn handing_over(&self, reality: usize) -> bool {
+        self.waits.values().any(|w| {
+            matches!(w, Wait::Give { reality: r, .. } | Wait::Swap { reality: r, .. } if *r == reality)
+        })
+    }
+
     fn probe(&mut self, now: Millis, reality: usize, region: Zone, out: &mut Out) {
         let req = self.expect(Wait::Probe { reality }, self.cfg.route_timeout_ms, out);
         let body = Routed::Probe {
@@ -133,6 +141,13 @@ impl Node {
         else {
             return self.stats.unexpected += 1;
         };
+        if r.zones.len() < 2 || !r.zones.contains(&a) {
+            // A is no longer an extra zone of ours (a swap's hand-over
+            // finished, or A went elsewhere while the probes were out):
+            // placing it now could give away our last zone.
+            r.reassign = None;
+            return;
+        }
         if zone == region {
             return match first {
                 // S itself is a leaf after all: its owner takes A.
