@@ -111,6 +111,9 @@ pub struct Harness {
     pub alternatives: usize,
     /// Simulated time spent settling, in total.
     pub settle_ms: u64,
+    /// How long nothing may change for the network to count as settled
+    /// ([`QUIET_MS`] unless a test says otherwise).
+    pub quiet_ms: u64,
 }
 
 impl Harness {
@@ -128,6 +131,7 @@ impl Harness {
             tag: 0,
             alternatives: 0,
             settle_ms: 0,
+            quiet_ms: QUIET_MS,
         })
     }
 
@@ -200,7 +204,7 @@ impl Harness {
     }
 
     /// Runs the simulator until nothing the view reads has changed for
-    /// [`QUIET_MS`].
+    /// `quiet_ms`.
     pub fn settle(&mut self) -> Result<(), String> {
         let start = self.sim.now();
         let mut last = self.digest();
@@ -212,7 +216,7 @@ impl Harness {
             if d != last {
                 last = d;
                 since = t;
-            } else if t - since >= QUIET_MS {
+            } else if t - since >= self.quiet_ms {
                 self.settle_ms += t - start;
                 self.sim.take_events();
                 return Ok(());

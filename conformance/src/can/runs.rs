@@ -47,6 +47,19 @@ pub fn random_runs(
     runs: usize,
     ops: usize,
 ) -> Result<RunStats, String> {
+    random_runs_quiet(model, mutation, seed, runs, ops, super::QUIET_MS)
+}
+
+/// [`random_runs`] with another quiet window (to show why it is as long
+/// as it is).
+pub fn random_runs_quiet(
+    model: &CanModel,
+    mutation: Mutation,
+    seed: u64,
+    runs: usize,
+    ops: usize,
+    quiet_ms: u64,
+) -> Result<RunStats, String> {
     let mut rng = Rng::new(seed);
     let mut stats = RunStats::default();
     let sp = model.rules().space;
@@ -54,6 +67,7 @@ pub fn random_runs(
     for run in 0..runs {
         let (mut h, mut s) = start(model, mutation, Net::default(), seed ^ run as u64)
             .map_err(|m| format!("run {run}: {m}"))?;
+        h.quiet_ms = quiet_ms;
         let mut done: Vec<Action> = Vec::new();
         for k in 0..ops {
             let live: Vec<Node> = s.ids().filter(|&x| s.is_live(x)).collect();

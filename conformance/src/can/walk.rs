@@ -28,7 +28,16 @@ pub fn start(
     net: Net,
     seed: u64,
 ) -> Result<(Harness, State), Mismatch> {
-    let cfg = impl_config(model, mutation);
+    start_with(model, impl_config(model, mutation), net, seed)
+}
+
+/// [`start`] with a given implementation configuration.
+pub fn start_with(
+    model: &CanModel,
+    cfg: overlay_impls::can::Config,
+    net: Net,
+    seed: u64,
+) -> Result<(Harness, State), Mismatch> {
     let mut h = Harness::new(model, cfg, net, seed).map_err(|e| at_start(vec![e]))?;
     let init = model.init_states()[0];
     h.settle().map_err(|e| at_start(vec![e]))?;
@@ -73,7 +82,16 @@ pub fn every_path(
     depth: usize,
     mutation: Mutation,
 ) -> Result<Coverage, Mismatch> {
-    let (h, init) = start(model, mutation, Net::instant(), 0)?;
+    every_path_with(model, depth, impl_config(model, mutation))
+}
+
+/// [`every_path`] with a given implementation configuration.
+pub fn every_path_with(
+    model: &CanModel,
+    depth: usize,
+    cfg: overlay_impls::can::Config,
+) -> Result<Coverage, Mismatch> {
+    let (h, init) = start_with(model, cfg, Net::instant(), 0)?;
     let mut cov = Coverage::default();
     for d in 0..=depth {
         cov = Coverage {
