@@ -82,7 +82,12 @@
 //!   the space. A claimant takes the zones if no better claim arrived
 //!   within `claim_ms` of its own TAKEOVER; it answers worse claims to
 //!   their sender only (as the paper); a node told of a TAKEOVER for a
-//!   neighbour it still believed alive suspects it at once. Parts of the
+//!   neighbour it still believed alive suspects it at once. TAKEOVER also
+//!   goes to the suspect, which answers if it is alive (not in the paper:
+//!   a one-sided table would otherwise get a live node's zone taken
+//!   over). A node's own UPDATE at the version of a record retired
+//!   because another node's zones covered it brings the record back
+//!   (that claim may be the older news). Parts of the
 //!   failed node's zones that live neighbours already hold are left out
 //!   (it may have handed them over just before dying). The keys of
 //!   taken-over zones are lost: soft state that holders re-put (§2.3). A
@@ -99,7 +104,8 @@
 //!   until `Took`; under message loss a lost `Took` can leave a zone with
 //!   two holders. The simulator passes messages as values; over UDP a
 //!   zone whose keys exceed one datagram could not be handed over (there
-//!   is no UDP driver for CAN yet, nor a conformance link).
+//!   is no UDP driver for CAN yet; the conformance link is
+//!   `conformance/src/can`).
 //! * **Gets** try the realities in order of the reader's distance to the
 //!   key and move on when the answer is a miss, not only on silence.
 
