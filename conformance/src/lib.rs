@@ -1,11 +1,12 @@
 //! # overlay-conformance
 //!
 //! The link between models and implementations: one module per overlay
-//! with its refinement mapping and harness ([`chord`], [`kademlia`]), and the replay of
+//! with its refinement mapping and harness ([`can`], [`chord`], [`kademlia`]), and the replay of
 //! every committed trace under `traces/` against the model it names (see
 //! `tests/replay_traces.rs`) and, where an implementation exists, against
 //! the implementation.
 
+pub mod can;
 pub mod chord;
 pub mod kademlia;
 pub mod paths;
@@ -78,6 +79,7 @@ pub fn replay_against_impl(path: &Path) -> Result<usize, ImplReplayError> {
     match t.meta("model") {
         Some("chord") => chord::replay_trace(&t, overlay_impls::chord::Mutation::None),
         Some("kademlia") => kademlia::replay_trace(&t, overlay_impls::kademlia::Mutation::None),
+        Some("can") => can::replay_trace(&t, overlay_impls::can::Mutation::None),
         Some(other) => Err(ImplReplayError::Unfit(format!(
             "no implementation of {other} yet"
         ))),

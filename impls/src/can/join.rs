@@ -134,9 +134,14 @@ impl Node {
         let before = r.nbrs.addrs();
         r.zones[i] = keep;
         r.zones.sort();
-        r.ver += 1;
-        let items = items_in(&r.items, reality, &[new]);
-        drop_items(&mut r.items, reality, &[new]);
+        r.changed();
+        let items = if self.cfg.mutation == super::node::Mutation::SplitKeepsKeys {
+            Vec::new()
+        } else {
+            let items = items_in(&r.items, reality, &[new]);
+            drop_items(&mut r.items, reality, &[new]);
+            items
+        };
         let mut nbrs = r.nbrs.infos();
         nbrs.push(NbrInfo {
             addr: me,
@@ -186,7 +191,7 @@ impl Node {
         let new = subtract(zone, &r.zones);
         r.zones.extend(new.iter().copied());
         merge_all(&mut r.zones);
-        r.ver += 1;
+        r.changed();
         keep_items(&mut r.items, reality, &new, items);
         for info in nbrs.iter().filter(|i| i.addr != me) {
             r.nbrs.hearsay(&r.zones, info, now);

@@ -208,7 +208,7 @@ impl Node {
         let before = r.nbrs.addrs();
         r.zones = r.zones.iter().flat_map(|m| subtract(*m, zones)).collect();
         merge_all(&mut r.zones);
-        r.ver += 1;
+        r.changed();
         drop_items(&mut r.items, reality, zones);
         let info = NbrInfo {
             addr: to,
@@ -279,7 +279,7 @@ impl Node {
         let new: Vec<Zone> = zones.iter().flat_map(|z| subtract(*z, &mine)).collect();
         r.zones.extend(new.iter().copied());
         merge_all(&mut r.zones);
-        r.ver += 1;
+        r.changed();
         keep_items(&mut r.items, reality, &new, items);
         let zs = r.zones.clone();
         for info in nbrs.iter().filter(|i| i.addr != me) {

@@ -82,14 +82,20 @@
 //!   the space. A claimant takes the zones if no better claim arrived
 //!   within `claim_ms` of its own TAKEOVER; it answers worse claims to
 //!   their sender only (as the paper); a node told of a TAKEOVER for a
-//!   neighbour it still believed alive suspects it at once. Parts of the
+//!   neighbour it still believed alive suspects it at once. TAKEOVER also
+//!   goes to the suspect, which answers if it is alive (not in the paper:
+//!   a one-sided table would otherwise get a live node's zone taken
+//!   over). A node's own UPDATE at the version of a record retired
+//!   because another node's zones covered it brings the record back
+//!   (that claim may be the older news). Parts of the
 //!   failed node's zones that live neighbours already hold are left out
 //!   (it may have handed them over just before dying). The keys of
 //!   taken-over zones are lost: soft state that holders re-put (§2.3). A
 //!   takeover that never finished (the winner died too) restarts after
 //!   4 × `dead_after_ms`.
 //! * **Reassignment** picks the extra zone that is deepest (ties: lowest
-//!   in zone order); two nodes holding each other's siblings do not hand
+//!   in zone order; `Config::reassign_pick` selects the one acquired
+//!   last instead, as the CAN model and the conformance harness do); two nodes holding each other's siblings do not hand
 //!   them over at once (the lower address goes first); the depth-first
 //!   search of the sibling's subtree is done by routed probes of region
 //!   corners; at most one reassignment per reality runs at a time.
@@ -98,7 +104,8 @@
 //!   until `Took`; under message loss a lost `Took` can leave a zone with
 //!   two holders. The simulator passes messages as values; over UDP a
 //!   zone whose keys exceed one datagram could not be handed over (there
-//!   is no UDP driver for CAN yet, nor a conformance link).
+//!   is no UDP driver for CAN yet; the conformance link is
+//!   `conformance/src/can`).
 //! * **Gets** try the realities in order of the reader's distance to the
 //!   key and move on when the answer is a miss, not only on silence.
 
@@ -121,6 +128,6 @@ pub mod volume;
 pub mod wire;
 pub mod zone;
 
-pub use node::{Config, Event, Node, NotEnabled, Stats, Status, Timer};
+pub use node::{Config, Event, Mutation, Node, NotEnabled, ReassignPick, Stats, Status, Timer};
 pub use point::Point;
 pub use zone::Zone;

@@ -50,7 +50,13 @@ pub enum Heard {
 pub struct Neighbors {
     map: BTreeMap<SocketAddr, Nbr>,
     /// Removed: (the oldest version that is news again, when).
-    gone: BTreeMap<SocketAddr, (u64, Millis)>,
+    /// The third field is the oldest version the node's *own* UPDATE
+    /// must have to count again: a record retired by [`Self::forget`]
+    /// (it was found covered by another's zones) comes back when the
+    /// node itself repeats the version it had, since that other node's
+    /// claim may be the older news (a late UPDATE sent while it held the
+    /// zones for a moment, in a swap); hearsay must be newer.
+    gone: BTreeMap<SocketAddr, (u64, Millis, u64)>,
 }
 
 impl Neighbors {
@@ -83,7 +89,7 @@ impl Neighbors {
     fn stale(&self, a: &SocketAddr, ver: u64, same_is_stale: bool) -> bool {
         match (self.map.get(a), self.gone.get(a)) {
             (Some(n), _) => ver < n.ver || (same_is_stale && ver == n.ver),
-            (None, Some(&(floor, _))) => ver < floor,
+            (None, Some(&(floor, _, _))) => ver < floor,
             (None, None) => false,
         }
     }
@@ -98,7 +104,11 @@ impl Neighbors {
         list: Vec<SocketAddr>,
         now: Millis,
     ) -> Heard {
-        if self.stale(&a, ver, false) {
+        let stale = match (self.map.get(&a), self.gone.get(&a)) {
+            (None, Some(&(_, _, own))) => ver < own,
+            _ => self.stale(&a, ver, false),
+        };
+        if stale {
             if let Some(n) = self.map.get_mut(&a) {
                 n.heard = now; // late, but a sign of life
                 n.dead = false;
@@ -120,7 +130,7 @@ impl Neighbors {
             Heard::Kept
         } else {
             self.map.remove(&a);
-            self.gone.insert(a, (ver, now));
+            self.gone.insert(a, (ver, now, ver));
             Heard::Dropped
         }
     }
@@ -141,7 +151,7 @@ impl Neighbors {
             }
             Some(_) => {
                 self.map.remove(&info.addr);
-                self.gone.insert(info.addr, (info.ver, now));
+                self.gone.insert(info.addr, (info.ver, now, info.ver));
                 false
             }
             None if abuts => {
@@ -166,7 +176,7 @@ impl Neighbors {
     /// zones): only a newer version of it is news.
     pub fn forget(&mut self, a: SocketAddr, now: Millis) -> Option<Nbr> {
         let n = self.map.remove(&a)?;
-        self.gone.insert(a, (n.ver + 1, now));
+        self.gone.insert(a, (n.ver + 1, now, n.ver));
         Some(n)
     }
 
@@ -225,7 +235,7 @@ impl Neighbors {
     /// Forgets tombstones older than `keep` ms.
     pub fn expire(&mut self, now: Millis, keep: Millis) {
         self.gone
-            .retain(|_, (_, at)| now.saturating_sub(*at) <= keep);
+            .retain(|_, (_, at, _)| now.saturating_sub(*at) <= keep);
     }
 
     /// Inserts a record directly (networks built by the oracle).

@@ -38,6 +38,8 @@ pub struct Config {
     pub claim_ms: Millis,
     /// Period of background zone reassignment.
     pub reassign_ms: Millis,
+    /// Which extra zone a node holding several gives back first.
+    pub reassign_pick: ReassignPick,
     /// A direct request (hand-over, swap) unanswered this long failed.
     pub timeout_ms: Millis,
     /// A routed request (join, lookup, put, get, probe) unanswered this
@@ -47,6 +49,38 @@ pub struct Config {
     pub ttl: u32,
     /// Join attempts per reality before giving up.
     pub join_attempts: u32,
+    /// A deliberate bug, for the conformance harness's mutation tests.
+    /// Always [`Mutation::None`] outside tests.
+    pub mutation: Mutation,
+}
+
+/// Which of its zones a node holding several hands back first in a
+/// background reassignment ([`super::reassign`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReassignPick {
+    /// The deepest (smallest) zone, ties to the lowest in zone order: the
+    /// default, which keeps the larger zone where it is.
+    #[default]
+    Deepest,
+    /// The zone acquired last (handed over by a leaver, or taken over):
+    /// the paper's reading, where the node that took a zone over is the
+    /// one that reassigns it; what the CAN model does, so the
+    /// conformance harness selects it.
+    LastAcquired,
+}
+
+/// Deliberate bugs, for mutation tests of the conformance harness
+/// (`conformance/src/can`): each breaks one rule of the paper.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mutation {
+    #[default]
+    None,
+    /// A split hands the joiner its half without that half's keys: the
+    /// owner keeps them (§2.2 says they move with the zone).
+    SplitKeepsKeys,
+    /// A claimant ignores better TAKEOVER claims (no volume comparison,
+    /// §2.3): every neighbour whose timer fires takes the zone.
+    TakeoverWithoutVolume,
 }
 
 impl Default for Config {
@@ -59,10 +93,12 @@ impl Default for Config {
             takeover_ms: 1000,
             claim_ms: 300,
             reassign_ms: 2000,
+            reassign_pick: ReassignPick::Deepest,
             timeout_ms: 1000,
             route_timeout_ms: 20_000,
             ttl: 1024,
             join_attempts: 3,
+            mutation: Mutation::None,
         }
     }
 }
@@ -225,6 +261,9 @@ pub struct Reality {
     pub(super) items: BTreeMap<String, String>,
     pub(super) takeovers: BTreeMap<SocketAddr, Takeover>,
     pub(super) reassign: Option<Reassign>,
+    /// `zones` in the order they were acquired (a merged zone takes the
+    /// place of the earlier of its parts; kept by [`Reality::changed`]).
+    pub(super) acquired: Vec<Zone>,
 }
 
 impl Reality {
@@ -237,7 +276,29 @@ impl Reality {
             items: BTreeMap::new(),
             takeovers: BTreeMap::new(),
             reassign: None,
+            acquired: Vec::new(),
         }
+    }
+
+    /// `zones` changed: bump the version and bring the acquisition order
+    /// up to date (a zone keeps the rank of the earliest zone it
+    /// overlaps; zones new to this node come last, in zone order).
+    pub(super) fn changed(&mut self) {
+        self.ver += 1;
+        let old = std::mem::take(&mut self.acquired);
+        let rank = |z: &Zone| {
+            old.iter()
+                .position(|o| o.intersects(z))
+                .unwrap_or(usize::MAX)
+        };
+        let mut zs = self.zones.clone();
+        zs.sort_by_key(|z| (rank(z), *z));
+        self.acquired = zs;
+    }
+
+    /// The zones in the order they were acquired.
+    pub fn acquired(&self) -> &[Zone] {
+        &self.acquired
     }
 
     pub fn zones(&self) -> &[Zone] {
@@ -383,6 +444,7 @@ impl Node {
     pub fn founding(mut self) -> Node {
         for r in &mut self.realities {
             r.zones = vec![Zone::whole(self.cfg.dims)];
+            r.acquired = r.zones.clone();
             r.ver = 1;
         }
         self.status = Status::Member;
@@ -401,6 +463,7 @@ impl Node {
         let mut n = Node::with_points(cfg, addr, points);
         for ((r, z), ns) in n.realities.iter_mut().zip(zones).zip(nbrs) {
             r.zones = z;
+            r.acquired = r.zones.clone();
             r.ver = 1;
             for (a, zs) in ns {
                 r.nbrs.insert(a, zs, 1, 0);

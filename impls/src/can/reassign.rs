@@ -3,7 +3,8 @@
 //! holding several zones back to one.
 //!
 //! A node holding more than one zone picks an extra zone A: its deepest
-//! (smallest), ties to the lowest in zone order. If A's sibling S in the
+//! (smallest), ties to the lowest in zone order (or, with
+//! `ReassignPick::LastAcquired`, the zone it acquired last). If A's sibling S in the
 //! partition tree is exactly one zone of a neighbour y, A goes to y, which
 //! merges the two (unless y holds extra zones too and has the lower
 //! address: then y moves first, so that two nodes never hand A and S to
@@ -22,7 +23,7 @@
 
 use std::net::SocketAddr;
 
-use super::node::{Give, Node, Out, Status, Wait};
+use super::node::{Give, Node, Out, ReassignPick, Status, Wait};
 use super::store::items_in;
 use super::wire::{Item, Msg, NbrInfo, Routed};
 use super::zone::Zone;
@@ -64,14 +65,17 @@ impl Node {
 
     fn reassign_in(&mut self, now: Millis, reality: usize, out: &mut Out) {
         let r = &self.realities[reality];
-        if r.zones.len() < 2 || r.reassign.is_some() {
+        if r.zones.len() < 2 || r.reassign.is_some() || self.handing_over(reality) {
             return;
         }
-        let a = *r
-            .zones
-            .iter()
-            .max_by_key(|z| (z.depth(), std::cmp::Reverse(**z)))
-            .expect("two zones");
+        let a = match self.cfg.reassign_pick {
+            ReassignPick::Deepest => *r
+                .zones
+                .iter()
+                .max_by_key(|z| (z.depth(), std::cmp::Reverse(**z)))
+                .expect("two zones"),
+            ReassignPick::LastAcquired => *r.acquired.last().expect("two zones"),
+        };
         let Some(s) = a.sibling() else { return };
         let sibling = r.nbrs.alive().find(|(_, n)| n.zones.contains(&s));
         if sibling.is_some_and(|(y, n)| n.zones.len() > 1 && *y < self.addr) {
@@ -103,6 +107,14 @@ impl Node {
         }
     }
 
+    /// Whether a hand-over of ours is out in `reality` (a zone of ours
+    /// is in transit: we hold it only until the taker answers).
+    fn handing_over(&self, reality: usize) -> bool {
+        self.waits.values().any(|w| {
+            matches!(w, Wait::Give { reality: r, .. } | Wait::Swap { reality: r, .. } if *r == reality)
+        })
+    }
+
     fn probe(&mut self, now: Millis, reality: usize, region: Zone, out: &mut Out) {
         let req = self.expect(Wait::Probe { reality }, self.cfg.route_timeout_ms, out);
         let body = Routed::Probe {
@@ -129,6 +141,13 @@ impl Node {
         else {
             return self.stats.unexpected += 1;
         };
+        if r.zones.len() < 2 || !r.zones.contains(&a) {
+            // A is no longer an extra zone of ours (a swap's hand-over
+            // finished, or A went elsewhere while the probes were out):
+            // placing it now could give away our last zone.
+            r.reassign = None;
+            return;
+        }
         if zone == region {
             return match first {
                 // S itself is a leaf after all: its owner takes A.

@@ -4,7 +4,10 @@
 //! had it as a neighbour starts a timer proportional to its own volume;
 //! when the timer fires it sends TAKEOVER(failed, its volume) to the
 //! failed node's neighbours, as the failed node's last UPDATE listed
-//! them. A node receiving a TAKEOVER drops out if the sender's volume is
+//! them, and to the suspect itself: one that is alive after all (its
+//! UPDATEs stopped reaching us because its table lost us) answers with
+//! its UPDATE, which cancels the takeover; without that a live node's
+//! zone could be taken over. A node receiving a TAKEOVER drops out if the sender's volume is
 //! smaller (ties: the lower address) and otherwise answers with its own.
 //! A claimant that has heard no better claim `claim_ms` after sending its
 //! own takes the failed node's zones — merging any with a sibling it
@@ -128,6 +131,7 @@ impl Node {
             .iter()
             .copied()
             .filter(|a| *a != me && *a != f)
+            .chain([f])
             .collect();
         let msg = Msg::Takeover {
             reality: reality as u8,
@@ -170,6 +174,7 @@ impl Node {
             self.suspect(now, reality, f, out);
         }
         let me = self.addr;
+        let compare = self.cfg.mutation != super::node::Mutation::TakeoverWithoutVolume;
         let r = &mut self.realities[reality];
         let own = r.volume();
         let Some(t) = r.takeovers.get_mut(&f) else {
@@ -179,7 +184,7 @@ impl Node {
             Phase::Claimed(v) | Phase::Done(v) => v,
             Phase::Waiting | Phase::Lost => own,
         };
-        if (volume, from) < (mine, me) {
+        if compare && (volume, from) < (mine, me) {
             if matches!(t.phase, Phase::Waiting | Phase::Claimed(_)) {
                 t.phase = Phase::Lost;
             }
@@ -214,7 +219,7 @@ impl Node {
         if !parts.is_empty() {
             r.zones.extend(parts.iter().copied());
             merge_all(&mut r.zones);
-            r.ver += 1;
+            r.changed();
         }
         if let Some(t) = r.takeovers.get_mut(&f) {
             t.phase = Phase::Done(volume);
