@@ -28,8 +28,42 @@ impl Node {
         }
         self.status = Status::Joining;
         for reality in 0..self.cfg.realities {
+            self.realities[reality].join_given_up = false;
             self.send_join(reality, bootstrap, 1, out);
         }
+        Ok(())
+    }
+
+    /// Asks `bootstrap` again for a zone in `reality`, whose join failed
+    /// for good ([`Event::JoinFailed`]): how a driver keeps trying (e.g.
+    /// through another bootstrap node). Ends like [`join`](Self::join),
+    /// for that reality.
+    pub fn rejoin(
+        &mut self,
+        reality: usize,
+        bootstrap: SocketAddr,
+        out: &mut Out,
+    ) -> Result<(), NotEnabled> {
+        if !matches!(self.status, Status::Outside | Status::Joining) {
+            return Err(NotEnabled(format!("already {:?}", self.status)));
+        }
+        let Some(r) = self.realities.get_mut(reality) else {
+            return Err(NotEnabled(format!("no reality {reality}")));
+        };
+        if r.joined() {
+            return Err(NotEnabled(format!("reality {reality} has a zone already")));
+        }
+        if !r.join_given_up {
+            return Err(NotEnabled(format!(
+                "the join of reality {reality} is still running"
+            )));
+        }
+        if bootstrap == self.addr {
+            return Err(NotEnabled("a node cannot join through itself".into()));
+        }
+        r.join_given_up = false;
+        self.status = Status::Joining;
+        self.send_join(reality, bootstrap, 1, out);
         Ok(())
     }
 
@@ -74,11 +108,19 @@ impl Node {
             };
             return out.timer(self.cfg.timeout_ms * Millis::from(attempt), retry);
         }
+        self.realities[reality].join_given_up = true;
         out.event(Event::JoinFailed {
             reality: reality as u8,
             reason: format!("{why} ({attempt} attempts)"),
         });
-        if !self.realities.iter().any(|r| r.joined()) {
+        // Outside again once no reality has a zone or a join running (a
+        // reality still trying keeps the node joining, so that its own
+        // failure is still reported).
+        if self
+            .realities
+            .iter()
+            .all(|r| !r.joined() && r.join_given_up)
+        {
             self.status = Status::Outside;
         }
     }

@@ -116,6 +116,7 @@ pub mod repair;
 pub mod routing;
 pub mod store;
 pub mod takeover;
+pub mod udp;
 pub mod update;
 pub mod volume;
 pub mod wire;

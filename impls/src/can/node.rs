@@ -225,6 +225,9 @@ pub struct Reality {
     pub(super) items: BTreeMap<String, String>,
     pub(super) takeovers: BTreeMap<SocketAddr, Takeover>,
     pub(super) reassign: Option<Reassign>,
+    /// The join of this reality failed for good ([`Event::JoinFailed`]);
+    /// cleared when a driver asks again ([`Node::rejoin`]).
+    pub(super) join_given_up: bool,
 }
 
 impl Reality {
@@ -237,6 +240,7 @@ impl Reality {
             items: BTreeMap::new(),
             takeovers: BTreeMap::new(),
             reassign: None,
+            join_given_up: false,
         }
     }
 
