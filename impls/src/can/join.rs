@@ -258,3 +258,51 @@ impl Node {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::can::node::Config;
+    use crate::runtime::{Outbox, Process};
+
+    fn a(i: u8) -> SocketAddr {
+        format!("10.0.0.{i}:4000").parse().unwrap()
+    }
+
+    /// A join that fails for good reports it and leaves the node outside;
+    /// a driver may then ask again for that reality, through another
+    /// node, and only then.
+    #[test]
+    fn a_reality_whose_join_failed_can_be_asked_for_again() {
+        let cfg = Config::manual(2, 1);
+        let mut n = Node::new(cfg.clone(), a(9));
+        let mut out = Outbox::default();
+        assert!(n.rejoin(0, a(1), &mut out).is_err(), "nothing failed yet");
+        n.join(a(1), &mut out).unwrap();
+        assert!(n.rejoin(0, a(2), &mut out).is_err(), "the join is running");
+        for attempt in 1..=cfg.join_attempts {
+            let Some((_, Timer::Timeout(req))) = out.timers.pop() else {
+                panic!("attempt {attempt}: no timeout set: {:?}", out.timers);
+            };
+            out = Outbox::default();
+            n.on_timer(0, Timer::Timeout(req), &mut out);
+            if let Some((_, t @ Timer::JoinRetry { .. })) = out.timers.pop() {
+                out = Outbox::default();
+                n.on_timer(0, t, &mut out);
+            }
+        }
+        assert!(
+            matches!(&out.events[..], [Event::JoinFailed { reality: 0, .. }]),
+            "{:?}",
+            out.events
+        );
+        assert_eq!(n.status(), Status::Outside);
+        let mut out = Outbox::default();
+        assert!(n.rejoin(1, a(2), &mut out).is_err(), "no such reality");
+        assert!(n.rejoin(0, a(9), &mut out).is_err(), "not through itself");
+        n.rejoin(0, a(2), &mut out).unwrap();
+        assert_eq!(n.status(), Status::Joining);
+        assert!(matches!(&out.sends[..], [(to, Msg::Route { .. })] if *to == a(2)));
+        assert!(n.rejoin(0, a(3), &mut out).is_err(), "asked already");
+    }
+}
