@@ -50,7 +50,8 @@ A client does not join: it routes its request into the overlay through --bootstr
 --bind must be an address nodes reach (127.0.0.1:0 is fine, 0.0.0.0 is not). A put
 goes to the key's point in every reality; a get asks every reality at once. The result
 is one JSON object: op, key, found, value, reality, owner, hops (datagrams on the
-route, the client's own included), answers (per reality), attempts.
+route, the client's own included), answers (owner and hops per reality that
+answered), attempts.
 
 Exit codes: 0 the node(s) ran and stopped cleanly, or the key was stored (in every
 reality) / found; 1 the key was not found (every reality's owner said so); 2 usage
