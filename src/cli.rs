@@ -49,7 +49,7 @@ pub enum Command {
     /// Run the implementation at scale in the seeded simulator and report
     /// lookup path lengths, failures, messages and time.
     Simulate(SimulateArgs),
-    /// Run real nodes over UDP (chord, kademlia), or act once as a client of a running overlay.
+    /// Run real nodes over UDP (chord, kademlia, can), or act once as a client of a running overlay.
     #[command(subcommand)]
     Node(NodeCommand),
     /// Check fixed scopes of every model with every strategy, each run in a
@@ -370,6 +370,11 @@ pub enum NodeCommand {
     /// or, with one operation flag, bootstrap, run it once, print the
     /// result as JSON and exit.
     Kademlia(crate::node_kademlia::KademliaArgs),
+    /// Run CAN nodes (d dimensions, r realities) over UDP until
+    /// interrupted, handing their zones over on the way out, or, with
+    /// --put/--get, route one request into a running overlay and print the
+    /// owner's answer as JSON.
+    Can(crate::node_can::CanArgs),
 }
 
 /// Runs Chord nodes over UDP until interrupted, or, with --put/--get, asks a

@@ -12,6 +12,7 @@ mod list_cmd;
 mod merge_cmd;
 mod minimize_cmd;
 mod model_args;
+mod node_can;
 mod node_cmd;
 mod node_driver;
 mod node_kademlia;

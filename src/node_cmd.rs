@@ -1,5 +1,6 @@
 //! `overlay node`: real Chord nodes over UDP, or a one-shot client of a
-//! running ring. The runtime lives in `overlay_impls::runtime::udp`; this
+//! running ring (Kademlia and CAN have their own files: `node_kademlia.rs`,
+//! `node_can.rs`). The runtime lives in `overlay_impls::runtime::udp`; this
 //! file only checks arguments, maps them onto it, and prints.
 //!
 //! Output is one line per event (or per answer), text or JSON, so that a
@@ -27,6 +28,7 @@ pub fn node(c: &NodeCommand) -> Result<Exit, Failure> {
     let a = match c {
         NodeCommand::Chord(a) => a,
         NodeCommand::Kademlia(a) => return crate::node_kademlia::node(a),
+        NodeCommand::Can(a) => return crate::node_can::node(a),
     };
     let op = match (&a.put, &a.get) {
         (Some(kv), None) => Some(ClientOp::Put {

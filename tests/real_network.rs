@@ -422,8 +422,8 @@ fn usage_errors_exit_2_and_name_the_argument() {
     let taken = taken.local_addr().unwrap().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["can", "--bind", "127.0.0.1:0"],
-            "unrecognized subcommand 'can'",
+            vec!["pastry", "--bind", "127.0.0.1:0"],
+            "unrecognized subcommand 'pastry'",
         ),
         (
             vec!["chord", "--bind", "127.0.0.1:0", "--id", "abc"],

@@ -28,8 +28,42 @@ impl Node {
         }
         self.status = Status::Joining;
         for reality in 0..self.cfg.realities {
+            self.realities[reality].join_given_up = false;
             self.send_join(reality, bootstrap, 1, out);
         }
+        Ok(())
+    }
+
+    /// Asks `bootstrap` again for a zone in `reality`, whose join failed
+    /// for good ([`Event::JoinFailed`]): how a driver keeps trying (e.g.
+    /// through another bootstrap node). Ends like [`join`](Self::join),
+    /// for that reality.
+    pub fn rejoin(
+        &mut self,
+        reality: usize,
+        bootstrap: SocketAddr,
+        out: &mut Out,
+    ) -> Result<(), NotEnabled> {
+        if !matches!(self.status, Status::Outside | Status::Joining) {
+            return Err(NotEnabled(format!("already {:?}", self.status)));
+        }
+        let Some(r) = self.realities.get_mut(reality) else {
+            return Err(NotEnabled(format!("no reality {reality}")));
+        };
+        if r.joined() {
+            return Err(NotEnabled(format!("reality {reality} has a zone already")));
+        }
+        if !r.join_given_up {
+            return Err(NotEnabled(format!(
+                "the join of reality {reality} is still running"
+            )));
+        }
+        if bootstrap == self.addr {
+            return Err(NotEnabled("a node cannot join through itself".into()));
+        }
+        r.join_given_up = false;
+        self.status = Status::Joining;
+        self.send_join(reality, bootstrap, 1, out);
         Ok(())
     }
 
@@ -74,11 +108,19 @@ impl Node {
             };
             return out.timer(self.cfg.timeout_ms * Millis::from(attempt), retry);
         }
+        self.realities[reality].join_given_up = true;
         out.event(Event::JoinFailed {
             reality: reality as u8,
             reason: format!("{why} ({attempt} attempts)"),
         });
-        if !self.realities.iter().any(|r| r.joined()) {
+        // Outside again once no reality has a zone or a join running (a
+        // reality still trying keeps the node joining, so that its own
+        // failure is still reported).
+        if self
+            .realities
+            .iter()
+            .all(|r| !r.joined() && r.join_given_up)
+        {
             self.status = Status::Outside;
         }
     }
@@ -219,5 +261,53 @@ impl Node {
             } => *r == reality && zone.contains(p),
             _ => false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::can::node::Config;
+    use crate::runtime::{Outbox, Process};
+
+    fn a(i: u8) -> SocketAddr {
+        format!("10.0.0.{i}:4000").parse().unwrap()
+    }
+
+    /// A join that fails for good reports it and leaves the node outside;
+    /// a driver may then ask again for that reality, through another
+    /// node, and only then.
+    #[test]
+    fn a_reality_whose_join_failed_can_be_asked_for_again() {
+        let cfg = Config::manual(2, 1);
+        let mut n = Node::new(cfg.clone(), a(9));
+        let mut out = Outbox::default();
+        assert!(n.rejoin(0, a(1), &mut out).is_err(), "nothing failed yet");
+        n.join(a(1), &mut out).unwrap();
+        assert!(n.rejoin(0, a(2), &mut out).is_err(), "the join is running");
+        for attempt in 1..=cfg.join_attempts {
+            let Some((_, Timer::Timeout(req))) = out.timers.pop() else {
+                panic!("attempt {attempt}: no timeout set: {:?}", out.timers);
+            };
+            out = Outbox::default();
+            n.on_timer(0, Timer::Timeout(req), &mut out);
+            if let Some((_, t @ Timer::JoinRetry { .. })) = out.timers.pop() {
+                out = Outbox::default();
+                n.on_timer(0, t, &mut out);
+            }
+        }
+        assert!(
+            matches!(&out.events[..], [Event::JoinFailed { reality: 0, .. }]),
+            "{:?}",
+            out.events
+        );
+        assert_eq!(n.status(), Status::Outside);
+        let mut out = Outbox::default();
+        assert!(n.rejoin(1, a(2), &mut out).is_err(), "no such reality");
+        assert!(n.rejoin(0, a(9), &mut out).is_err(), "not through itself");
+        n.rejoin(0, a(2), &mut out).unwrap();
+        assert_eq!(n.status(), Status::Joining);
+        assert!(matches!(&out.sends[..], [(to, Msg::Route { .. })] if *to == a(2)));
+        assert!(n.rejoin(0, a(3), &mut out).is_err(), "asked already");
     }
 }

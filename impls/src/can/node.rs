@@ -12,7 +12,7 @@ use super::reassign::Reassign;
 use super::store::Task;
 use super::takeover::Takeover;
 use super::volume::Volume;
-use super::wire::{Msg, StuckReason};
+use super::wire::{Msg, NbrInfo, Routed, StuckReason};
 use super::zone::{total_volume, Zone};
 use crate::runtime::{Millis, OutboxOf, Process};
 
@@ -264,6 +264,9 @@ pub struct Reality {
     /// `zones` in the order they were acquired (a merged zone takes the
     /// place of the earlier of its parts; kept by [`Reality::changed`]).
     pub(super) acquired: Vec<Zone>,
+    /// The join of this reality failed for good ([`Event::JoinFailed`]);
+    /// cleared when a driver asks again ([`Node::rejoin`]).
+    pub(super) join_given_up: bool,
 }
 
 impl Reality {
@@ -277,6 +280,7 @@ impl Reality {
             takeovers: BTreeMap::new(),
             reassign: None,
             acquired: Vec::new(),
+            join_given_up: false,
         }
     }
 
@@ -526,7 +530,12 @@ impl Node {
     }
 
     /// Why a message from a peer is impossible for this node, if it is.
-    fn impossible(&self, msg: &Msg) -> Option<&'static str> {
+    fn impossible(&self, from: SocketAddr, msg: &Msg) -> Option<&'static str> {
+        // A node never sends to itself (answers to itself are taken
+        // locally): this source is forged, and an answer would go to us.
+        if from == self.addr {
+            return Some("a message from our own address");
+        }
         if usize::from(msg.reality()) >= self.cfg.realities {
             return Some("unknown reality");
         }
@@ -539,17 +548,40 @@ impl Node {
         {
             return Some("wrong dimension count");
         }
+        // A key lives at its own point: a put or get routed elsewhere
+        // would store it where no hand-over or read looks for it.
+        if let Msg::Route {
+            reality,
+            target,
+            body: Routed::Put { key, .. } | Routed::Get { key, .. },
+            ..
+        } = msg
+        {
+            if Point::of_key(key, *reality, self.cfg.dims) != *target {
+                return Some("a key routed to another point");
+            }
+        }
+        // One node's zones, as the sender claims them for itself or for
+        // a neighbour, never overlap.
         let claims: &[Zone] = match msg {
             Msg::Update { zones, .. } | Msg::Handoff { zones, .. } | Msg::Took { zones, .. } => {
                 zones
             }
             _ => &[],
         };
-        let overlap = claims
-            .iter()
-            .enumerate()
-            .any(|(i, a)| claims[i + 1..].iter().any(|b| a.intersects(b)));
-        if overlap {
+        let nbrs: &[NbrInfo] = match msg {
+            Msg::Update { nbrs, .. }
+            | Msg::Handoff { nbrs, .. }
+            | Msg::Swap { nbrs, .. }
+            | Msg::JoinAccept { nbrs, .. } => nbrs,
+            _ => &[],
+        };
+        let overlap = |zs: &[Zone]| {
+            zs.iter()
+                .enumerate()
+                .any(|(i, a)| zs[i + 1..].iter().any(|b| a.intersects(b)))
+        };
+        if overlap(claims) || nbrs.iter().any(|n| overlap(&n.zones)) {
             return Some("overlapping zones");
         }
         None
@@ -575,7 +607,7 @@ impl Process for Node {
         if self.status == Status::Left {
             return;
         }
-        if let Some(why) = self.impossible(&msg) {
+        if let Some(why) = self.impossible(from, &msg) {
             self.reject(why);
             return;
         }

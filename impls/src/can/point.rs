@@ -23,6 +23,15 @@ use sha1::{Digest, Sha1};
 /// The most dimensions a space may have.
 pub const MAX_DIMS: usize = 8;
 
+/// 2^32: the fixed-point scale of a coordinate.
+const FRACTION_SCALE: f64 = 4_294_967_296.0;
+
+/// A coordinate (or a zone's bound, up to 2^32) as a fraction of the unit
+/// interval; exact, since any integer below 2^53 is a double.
+pub fn fraction(c: impl Into<u64>) -> f64 {
+    c.into() as f64 / FRACTION_SCALE
+}
+
 /// A point of a space of `dims` dimensions (coordinates past `dims` are 0).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "Vec<u32>", into = "Vec<u32>")]
@@ -79,6 +88,36 @@ impl Point {
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
         Point::new(&coords).expect("1..=8 coordinates")
+    }
+
+    /// A point from fractions of the unit interval, as the paper writes
+    /// coordinates: `x` in [0, 1) becomes ⌊x · 2^32⌋ (exact: scaling by a
+    /// power of two loses nothing). An error names the coordinate at fault.
+    pub fn from_fractions(xs: &[f64]) -> Result<Point, String> {
+        if xs.is_empty() || xs.len() > MAX_DIMS {
+            return Err(format!(
+                "a point has 1 to {MAX_DIMS} coordinates, not {}",
+                xs.len()
+            ));
+        }
+        let mut c = Vec::with_capacity(xs.len());
+        for (i, &x) in xs.iter().enumerate() {
+            if !(x.is_finite() && (0.0..1.0).contains(&x)) {
+                return Err(format!(
+                    "coordinate {} is {x}: each must be a fraction in [0, 1)",
+                    i + 1
+                ));
+            }
+            // x < 1, so x · 2^32 < 2^32 and the cast never saturates.
+            c.push((x * FRACTION_SCALE) as u32);
+        }
+        Ok(Point::new(&c).expect("1..=8 coordinates"))
+    }
+
+    /// The coordinates as fractions of the unit interval (exact: a `u32`
+    /// over 2^32 is a double).
+    pub fn fractions(&self) -> Vec<f64> {
+        self.coords().iter().map(|&c| fraction(c)).collect()
     }
 
     /// A key's point in reality `reality`.
@@ -145,6 +184,23 @@ mod tests {
         assert_eq!(&Point::of_key("k", 0, 5).coords()[..2], p.coords());
         let a: SocketAddr = "10.0.0.1:4000".parse().unwrap();
         assert_eq!(Point::of_addr(a, 0, 3), Point::hash(b"10.0.0.1:4000", 0, 3));
+    }
+
+    #[test]
+    fn fractions_are_fixed_point_and_checked() {
+        let p = Point::from_fractions(&[0.0, 0.5, 0.25]).unwrap();
+        assert_eq!(p.coords(), [0, 1 << 31, 1 << 30]);
+        assert_eq!(p.fractions(), [0.0, 0.5, 0.25]);
+        let top = Point::from_fractions(&[1.0 - f64::EPSILON / 2.0]).unwrap();
+        assert_eq!(top.coords(), [u32::MAX]);
+        let q = Point::new(&[123_456_789, u32::MAX]).unwrap();
+        assert_eq!(Point::from_fractions(&q.fractions()).unwrap(), q);
+        for bad in [1.0, -0.1, f64::NAN, f64::INFINITY] {
+            let e = Point::from_fractions(&[0.5, bad]).unwrap_err();
+            assert!(e.contains("coordinate 2"), "{e}");
+        }
+        assert!(Point::from_fractions(&[]).is_err());
+        assert!(Point::from_fractions(&[0.0; 9]).is_err());
     }
 
     #[test]

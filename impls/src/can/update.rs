@@ -69,9 +69,6 @@ impl Node {
         out: &mut Out,
     ) {
         let me = self.addr;
-        if from == me {
-            return self.reject("an update from our own address");
-        }
         let r = &mut self.realities[reality];
         if !r.joined() {
             return;

@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::point::{Point, MAX_DIMS};
+use super::point::{fraction, Point, MAX_DIMS};
 use super::volume::Volume;
 
 /// Bits of one coordinate.
@@ -129,6 +129,14 @@ impl Zone {
     /// wrap around).
     fn hi(&self, i: usize) -> u64 {
         u64::from(self.lo[i]) + self.len(i)
+    }
+
+    /// The zone as fractions of the unit interval: `[lo, hi)` per
+    /// dimension (`hi` up to 1).
+    pub fn bounds(&self) -> Vec<(f64, f64)> {
+        (0..self.dims())
+            .map(|i| (fraction(self.lo[i]), fraction(self.hi(i))))
+            .collect()
     }
 
     /// The fraction 2^−t of the space this zone covers.

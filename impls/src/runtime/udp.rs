@@ -186,6 +186,14 @@ impl<P: Process + Send + 'static> NodeHandle<P> {
         let _ = self.commands.send(Command::Stop);
         self.task.await.ok()
     }
+
+    /// Like [`stop`](Self::stop), and the datagram counters once the task
+    /// has ended, so that its last sends are counted.
+    pub async fn stop_counted(self) -> (Option<P>, Counts) {
+        let counters = self.counters.clone();
+        let node = self.stop().await;
+        (node, counters.snapshot())
+    }
 }
 
 /// Starts driving `node` on `socket`, on the current tokio runtime.

@@ -208,3 +208,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn bounds_are_fractions_of_the_unit_interval() {
+    let (l, u) = Zone::whole(2).halves().unwrap();
+    assert_eq!(Zone::whole(2).bounds(), [(0.0, 1.0), (0.0, 1.0)]);
+    assert_eq!(l.bounds(), [(0.0, 0.5), (0.0, 1.0)]);
+    let (_, uu) = u.halves().unwrap();
+    assert_eq!(uu.bounds(), [(0.5, 1.0), (0.5, 1.0)]);
+}
