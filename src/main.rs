@@ -1,6 +1,20 @@
 //! `overlay`: the workbench's command line. Argument parsing and output
 //! only; every protocol lives in `overlay-models` (and later impls).
 
+/// The run figures (`simulate_cmd::Run`) of any overlay's simulation
+/// report: every report carries the same five fields.
+macro_rules! run_of {
+    ($r:expr) => {
+        crate::simulate_cmd::Run {
+            messages_sent: $r.messages_sent,
+            undeliverable: $r.undeliverable,
+            sim_events: $r.sim_events,
+            sim_time_ms: $r.sim_time_ms,
+            timing: &$r.timing,
+        }
+    };
+}
+
 mod bench_cmd;
 mod check_cmd;
 mod cli;

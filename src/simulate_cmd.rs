@@ -145,18 +145,8 @@ fn to_json(r: &Report, rss: Option<u64>) -> Value {
         "p99_timeouts": t.map(|t| t.p99),
     });
     let fields = doc.as_object_mut().expect("an object");
-    run_of(r).add_json(fields, rss);
+    run_of!(r).add_json(fields, rss);
     doc
-}
-
-fn run_of(r: &Report) -> Run<'_> {
-    Run {
-        messages_sent: r.messages_sent,
-        undeliverable: r.undeliverable,
-        sim_events: r.sim_events,
-        sim_time_ms: r.sim_time_ms,
-        timing: &r.timing,
-    }
 }
 
 /// What every simulation reports of the run itself: traffic, simulated
@@ -252,7 +242,7 @@ fn print_text(r: &Report, rss: Option<u64>) {
         r.mean_timeouts(),
         p99_timeouts
     );
-    run_of(r).print(rss);
+    run_of!(r).print(rss);
 }
 
 /// The process's peak resident set size (max RSS), if the OS tells.

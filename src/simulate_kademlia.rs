@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::cli::{Format, SimulateArgs};
 use crate::exit::{Exit, Outcome};
 use crate::input_error;
-use crate::simulate_cmd::{peak_rss_bytes, Run, Spinner};
+use crate::simulate_cmd::{peak_rss_bytes, Spinner};
 
 pub fn simulate(a: &SimulateArgs) -> Outcome {
     let defaults = Params::new(a.nodes, a.lookups, a.seed);
@@ -83,18 +83,8 @@ fn to_json(r: &Report, rss: Option<u64>) -> Value {
         "p99_timeouts": t.map(|t| t.p99),
     });
     let fields = doc.as_object_mut().expect("an object");
-    run_of(r).add_json(fields, rss);
+    run_of!(r).add_json(fields, rss);
     doc
-}
-
-fn run_of(r: &Report) -> Run<'_> {
-    Run {
-        messages_sent: r.messages_sent,
-        undeliverable: r.undeliverable,
-        sim_events: r.sim_events,
-        sim_time_ms: r.sim_time_ms,
-        timing: &r.timing,
-    }
 }
 
 fn print_text(r: &Report, rss: Option<u64>) {
@@ -129,5 +119,5 @@ fn print_text(r: &Report, rss: Option<u64>) {
         r.failed_lookups,
         r.timeouts_per_lookup.as_ref().map_or(0.0, |t| t.mean)
     );
-    run_of(r).print(rss);
+    run_of!(r).print(rss);
 }
