@@ -115,7 +115,7 @@ pub use action::{Action, Pattern};
 pub use state::State;
 
 use crate::check::liveness::LivenessModel;
-use crate::check::{Expect, PropertyInfo, Switch};
+use crate::check::{always, infos, Expect, PropertyInfo, Row, Switch};
 use grid::Space;
 use properties as p;
 use rules::Rules;
@@ -383,14 +383,7 @@ impl CanModel {
     /// The properties with their expected verdicts, in the order of
     /// [`Model::properties`].
     pub fn expectations(&self) -> Vec<PropertyInfo> {
-        TABLE
-            .iter()
-            .map(|row| PropertyInfo {
-                name: row.name,
-                expect: expected(self.cfg.variant, row.name),
-                about: row.about,
-            })
-            .collect()
+        infos(&TABLE, |name| expected(self.cfg.variant, name))
     }
 
     /// The initial state: n0 owns the whole space of every reality.
@@ -427,14 +420,7 @@ fn expected(v: Variant, property: &str) -> Expect {
     }
 }
 
-/// One property: name, predicate, one-line meaning.
-struct Row {
-    name: &'static str,
-    holds: fn(&CanModel, &State) -> bool,
-    about: &'static str,
-}
-
-static TABLE: [Row; 6] = [
+static TABLE: [Row<CanModel>; 6] = [
     Row {
         name: "ZoneCoverage",
         holds: |m, s| p::zone_coverage(s, &m.rules),
@@ -484,10 +470,7 @@ impl Model for CanModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        TABLE
-            .iter()
-            .map(|row| Property::always(row.name, row.holds))
-            .collect()
+        always(&TABLE)
     }
 
     fn format_action(&self, a: &Action) -> String {

@@ -59,6 +59,43 @@ pub struct PropertyInfo {
     pub about: &'static str,
 }
 
+/// One `always` property of a model: its name, its predicate and what it
+/// means in one line. Each model lists its properties as a table of rows,
+/// from which come both [`Model::properties`] and the expectations.
+pub struct Row<M: Model> {
+    pub name: &'static str,
+    pub holds: fn(&M, &M::State) -> bool,
+    pub about: &'static str,
+}
+
+impl<M: Model> Row<M> {
+    pub const fn new(
+        name: &'static str,
+        holds: fn(&M, &M::State) -> bool,
+        about: &'static str,
+    ) -> Row<M> {
+        Row { name, holds, about }
+    }
+}
+
+/// The properties of a table, in its order.
+pub fn always<M: Model>(rows: &[Row<M>]) -> Vec<stateright::Property<M>> {
+    rows.iter()
+        .map(|r| stateright::Property::always(r.name, r.holds))
+        .collect()
+}
+
+/// The properties of a table with the verdict `expect` gives each.
+pub fn infos<M: Model>(rows: &[Row<M>], expect: impl Fn(&str) -> Expect) -> Vec<PropertyInfo> {
+    rows.iter()
+        .map(|r| PropertyInfo {
+            name: r.name,
+            expect: expect(r.name),
+            about: r.about,
+        })
+        .collect()
+}
+
 /// A flag shared by a model and the checker driving it (the checker runs
 /// on clones of the model, so the flag lives behind an `Arc`).
 #[derive(Clone, Debug, Default)]

@@ -93,7 +93,7 @@ pub use ring::Node;
 pub use state::{NodeState, PerNode, State, SuccList};
 
 use crate::check::liveness::{Fair, Liveness, LivenessModel};
-use crate::check::{Expect, PropertyInfo, Switch};
+use crate::check::{always, infos, Expect, PropertyInfo, Switch};
 use properties as p;
 
 /// The protocol variant.
@@ -336,30 +336,20 @@ impl ChordModel {
     /// The properties of this variant with their expected verdicts, in the
     /// order of [`Model::properties`].
     pub fn expectations(&self) -> Vec<PropertyInfo> {
-        table(self.cfg.variant)
-            .iter()
-            .map(|row| PropertyInfo {
-                name: row.name,
-                expect: expected(self.cfg.variant, row.name),
-                about: row.about,
-            })
-            .collect()
+        infos(table(self.cfg.variant), |name| {
+            expected(self.cfg.variant, name)
+        })
     }
 }
 
-/// One property: name, expected verdict, predicate, one-line meaning.
-struct Row {
-    name: &'static str,
-    holds: fn(&ChordModel, &State) -> bool,
-    about: &'static str,
-}
+type Row = crate::check::Row<ChordModel>;
 
 const fn row(
     name: &'static str,
     holds: fn(&ChordModel, &State) -> bool,
     about: &'static str,
 ) -> Row {
-    Row { name, holds, about }
+    Row::new(name, holds, about)
 }
 
 /// The verdict we expect, from the literature where it speaks (see the
@@ -553,10 +543,7 @@ impl Model for ChordModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        table(self.cfg.variant)
-            .iter()
-            .map(|row| Property::always(row.name, row.holds))
-            .collect()
+        always(table(self.cfg.variant))
     }
 
     fn format_action(&self, a: &Action) -> String {

@@ -135,7 +135,7 @@ pub use id::Node;
 pub use state::State;
 
 use crate::check::liveness::LivenessModel;
-use crate::check::{Expect, PropertyInfo, Switch};
+use crate::check::{always, infos, Expect, PropertyInfo, Row, Switch};
 use properties as p;
 use state::{Bucket, NodeState, Status};
 use table::Rules;
@@ -397,14 +397,7 @@ impl KademliaModel {
     /// The properties with their expected verdicts, in the order of
     /// [`Model::properties`].
     pub fn expectations(&self) -> Vec<PropertyInfo> {
-        TABLE
-            .iter()
-            .map(|row| PropertyInfo {
-                name: row.name,
-                expect: expected(self.cfg.variant, row.name),
-                about: row.about,
-            })
-            .collect()
+        infos(&TABLE, |name| expected(self.cfg.variant, name))
     }
 
     /// The initial state: n0 alone, live, with empty buckets.
@@ -432,14 +425,7 @@ fn expected(v: Variant, property: &str) -> Expect {
     }
 }
 
-/// One property: name, predicate, one-line meaning.
-struct Row {
-    name: &'static str,
-    holds: fn(&KademliaModel, &State) -> bool,
-    about: &'static str,
-}
-
-static TABLE: [Row; 6] = [
+static TABLE: [Row<KademliaModel>; 6] = [
     Row {
         name: "BucketsWellFormed",
         holds: |m, s| p::buckets_well_formed(s, &m.rules),
@@ -500,10 +486,7 @@ impl Model for KademliaModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        TABLE
-            .iter()
-            .map(|row| Property::always(row.name, row.holds))
-            .collect()
+        always(&TABLE)
     }
 
     fn format_action(&self, a: &Action) -> String {
