@@ -4,7 +4,6 @@
 //! arguments.
 
 use overlay_impls::can::experiment::{self, Build, Params, Report};
-use overlay_impls::runtime::sim::Net;
 use serde_json::{json, Value};
 
 use crate::cli::{CanBuild, Format, SimulateArgs};
@@ -21,11 +20,7 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
             Some(CanBuild::Oracle) => Build::Oracle,
             Some(CanBuild::Joins) | None => Build::Joins,
         },
-        net: Net {
-            delay_min: a.delay_min,
-            delay_max: a.delay_max,
-            loss: a.loss,
-        },
+        net: crate::simulate_cmd::net(a),
         ..defaults
     };
     params.validate().map_err(input_error)?;

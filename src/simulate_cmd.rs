@@ -70,15 +70,20 @@ fn only_for(overlay: &str, flags: &[(&str, bool)]) -> Result<(), crate::exit::Fa
     }
 }
 
+/// The simulated network the flags ask for (every overlay takes them).
+pub(crate) fn net(a: &SimulateArgs) -> overlay_impls::runtime::sim::Net {
+    overlay_impls::runtime::sim::Net {
+        delay_min: a.delay_min,
+        delay_max: a.delay_max,
+        loss: a.loss,
+    }
+}
+
 fn simulate_chord(a: &SimulateArgs) -> Outcome {
     let params = Params {
         fail_fraction: a.fail_fraction,
         succ_list: a.succ_list.unwrap_or(3),
-        net: overlay_impls::runtime::sim::Net {
-            delay_min: a.delay_min,
-            delay_max: a.delay_max,
-            loss: a.loss,
-        },
+        net: net(a),
         ..Params::new(a.nodes, a.lookups, a.seed)
     };
     params.validate().map_err(input_error)?;

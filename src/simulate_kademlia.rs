@@ -4,7 +4,6 @@
 //! function of the arguments.
 
 use overlay_impls::kademlia::experiment::{self, Params, Report};
-use overlay_impls::runtime::sim::Net;
 use serde_json::{json, Value};
 
 use crate::cli::{Format, SimulateArgs};
@@ -18,11 +17,7 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
         fail_fraction: a.fail_fraction,
         k: a.k.unwrap_or(defaults.k),
         alpha: a.alpha.unwrap_or(defaults.alpha),
-        net: Net {
-            delay_min: a.delay_min,
-            delay_max: a.delay_max,
-            loss: a.loss,
-        },
+        net: crate::simulate_cmd::net(a),
         ..defaults
     };
     params.validate().map_err(input_error)?;
