@@ -21,3 +21,4 @@ pub mod nodeset;
 pub mod paint;
 pub mod registry;
 pub mod trace;
+pub mod von;

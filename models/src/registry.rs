@@ -5,6 +5,7 @@ use crate::can;
 use crate::check::{Params, PropertyInfo, Runner};
 use crate::chord;
 use crate::kademlia;
+use crate::von;
 
 /// A variant of a model.
 pub struct VariantInfo {
@@ -128,8 +129,29 @@ pub fn models() -> Vec<ModelEntry> {
             ci: CAN_CI,
             bench: CAN_BENCH,
         },
+        ModelEntry {
+            name: "von",
+            about: "VON neighbour lists under movement and churn (Hu & Liao 2004; Hu et al. 2006)",
+            variants: von::Variant::ALL
+                .iter()
+                .map(|v| VariantInfo {
+                    name: v.name(),
+                    about: v.about(),
+                })
+                .collect(),
+            params: von::overlay::PARAMS,
+            build: |v, p| von::overlay::build(v, p).map(|m| Box::new(m) as Box<dyn Runner>),
+            ci: VON_CI,
+            bench: VON_BENCH,
+        },
     ]
 }
+
+/// VON in CI.
+const VON_CI: &[Profile] = &[];
+
+/// VON in `overlay bench`.
+const VON_BENCH: &[BenchScope] = &[];
 
 /// CAN in CI: every variant at its default scope, which is exactly what
 /// `overlay check can` runs (under a minute, most of it the correct

@@ -1,0 +1,6 @@
+//! The picture of a VON state.
+
+use super::VonModel;
+use crate::paint::Painter;
+
+impl Painter for VonModel {}
