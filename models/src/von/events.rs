@@ -221,8 +221,19 @@ pub fn apply(s: &mut State, r: &Rules, a: Action) {
         }
         Action::Leave(n) => {
             s.leaves += 1;
-            for z in elems(s.node(n).known) {
-                send(s, Msg::new(Kind::Leave, n, z));
+            let known = s.node(n).known;
+            // `correct`: each LEAVE hands over what is relevant to its
+            // receiver once n is gone, in n's view.
+            let mut rest = protocol::view(s, n);
+            rest.remove(0);
+            let hints = Relevance::of(&rest, r.aoi2());
+            for z in elems(known) {
+                let m = if r.variant.leave_hands_over() {
+                    protocol::listing(s, n, Kind::Leave, z, hints.relevant(z) & !bit(z))
+                } else {
+                    Msg::new(Kind::Leave, n, z)
+                };
+                send(s, m);
             }
             depart(s, n, Status::Left);
         }

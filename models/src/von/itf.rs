@@ -108,7 +108,14 @@ impl VonModel {
                             map(m.listed().map(|(z, p)| (name(z), json!(p.to_string())))),
                         );
                     }
-                    Kind::Leave => {}
+                    Kind::Leave => {
+                        if m.entries != 0 {
+                            r.insert(
+                                "hints".into(),
+                                map(m.listed().map(|(z, p)| (name(z), json!(p.to_string())))),
+                            );
+                        }
+                    }
                 }
                 Value::Object(r)
             })

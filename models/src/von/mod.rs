@@ -166,6 +166,13 @@ impl Variant {
         self != Variant::Paper
     }
 
+    /// A LEAVE hands each receiver the nodes relevant to it once the
+    /// leaver is gone, in the leaver's view (the leaver may be the only
+    /// node that knows both sides).
+    pub fn leave_hands_over(self) -> bool {
+        self != Variant::Paper
+    }
+
     /// A node remembers which nodes left or failed and ignores news of
     /// them (a stale NOTIFY, or a MOVE still in flight from a node that
     /// failed, would bring them back).

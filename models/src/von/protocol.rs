@@ -132,6 +132,9 @@ pub fn deliver(s: &mut State, r: &Rules, from: Node, to: Node) {
             if s.node(to).knows(m.src) {
                 remove(s, r, to, m.src);
             }
+            let added = learn_unknown(s, to, &m);
+            prune(s, r, to);
+            greet(s, r, to, added & s.node(to).known);
         }
     }
 }
