@@ -76,6 +76,7 @@
 //! * **Inspection**: QUERY → VIEW (status, position, R, table) is not part
 //!   of VON; any node answers it, whatever its status.
 
+pub mod fuzzing;
 pub mod geometry;
 pub mod link;
 pub mod node;
