@@ -292,7 +292,7 @@ fn bad_flags_exit_2_naming_the_value() {
         ("bench --model nope", "no model `nope`"),
         (
             "bench --variant nope",
-            "no bench scope matches (scopes: chord original, chord original-fixed, chord correct, kademlia correct, kademlia evict-without-ping, can correct, can no-ring-search; --large adds more)",
+            "no bench scope matches (scopes: chord original, chord original-fixed, chord correct, kademlia correct, kademlia evict-without-ping, can correct, can no-ring-search, von correct; --large adds more)",
         ),
         ("bench --model chord --bogus", "--bogus"),
         ("check chord --performance", "--performance"),

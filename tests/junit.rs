@@ -125,6 +125,13 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
             "can takeover-race (dims=2 bits=2 nodes=3 realities=1 keys=1 failures=1 leaves=0 probes=0 gets=0)",
             "can ragged-merge (dims=2 bits=2 nodes=4 realities=1 keys=0 failures=0 leaves=1 probes=0 gets=0)",
             "can no-ring-search (dims=2 bits=2 nodes=4 realities=1 keys=0 failures=1 leaves=1 probes=0 gets=0)",
+            "von correct (side=5 aoi=2 step=2 nodes=4 initial=3 moves=2 failures=0 leaves=1 concurrent=0 homes=1.1-3.1-2.3-4.4)",
+            "von paper (side=5 aoi=2 step=1 nodes=4 initial=3 moves=2 failures=0 leaves=0 concurrent=0 homes=1.1-3.1-2.3-4.4)",
+            "von no-repair-notify (side=5 aoi=2 step=1 nodes=4 initial=4 moves=1 failures=1 leaves=0 concurrent=0 homes=1.1-3.1-2.3-4.4)",
+            "von paper (side=5 aoi=1 step=2 nodes=3 initial=3 moves=3 failures=0 leaves=0 concurrent=0 homes=1.1-3.1-2.3)",
+            "von correct (side=5 aoi=2 step=2 nodes=4 initial=4 moves=2 failures=0 leaves=0 concurrent=1 homes=1.1-3.1-2.3-4.4)",
+            "von correct (side=5 aoi=2 step=2 nodes=3 initial=2 moves=1 failures=0 leaves=0 concurrent=1 homes=1.1-3.1-2.3)",
+            "von correct (side=5 aoi=1 step=2 nodes=3 initial=3 moves=0 failures=1 leaves=0 concurrent=0 homes=0.0-2.0-4.0)",
         ]
     );
     // A testcase per property, in the order `overlay list` gives them.
@@ -176,10 +183,10 @@ fn all_runs_every_ci_profile_and_passes_as_junit() {
     // One report for all profiles.
     let html = std::fs::read_to_string(dir.path().join("report/all.html")).unwrap();
     assert!(html.contains("data-exit=\"0\""), "the report passes too");
-    for k in 1..=13 {
+    for k in 1..=20 {
         assert!(html.contains(&format!("<tr id=\"run-{k}\"")), "run {k}");
     }
-    assert!(!html.contains("id=\"run-14\""));
+    assert!(!html.contains("id=\"run-21\""));
     assert!(dir
         .path()
         .join("traces/kademlia/evict-without-ping_bits2_nodes4_k1_alpha1_cache1_failures1_LiveNodesNeverEvicted.itf.json")

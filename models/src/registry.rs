@@ -147,11 +147,105 @@ pub fn models() -> Vec<ModelEntry> {
     ]
 }
 
-/// VON in CI.
-const VON_CI: &[Profile] = &[];
+/// VON in CI: every variant at its default scope (`overlay check von`,
+/// about 5 s), then the conditions under which VON breaks, each with the
+/// properties it must violate: a move longer than the AOI radius (paper),
+/// simultaneous moves and a join during a move (even `correct`), and the
+/// failure of the only node linking two others.
+const VON_CI: &[Profile] = &[
+    Profile {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "hardened VON, moves of two cells, a join and a leave, one event at a time: all hold",
+    },
+    Profile {
+        variant: "paper",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "published VON: a one-cell move makes two nodes enclose each other unawares",
+    },
+    Profile {
+        variant: "no-repair-notify",
+        params: &[],
+        max_depth: None,
+        expect_violated: &[],
+        about: "without the repair notification a failure leaves a hole nobody closes",
+    },
+    Profile {
+        variant: "paper",
+        params: &[
+            ("nodes", "3"),
+            ("initial", "3"),
+            ("aoi", "1"),
+            ("step", "2"),
+            ("moves", "3"),
+        ],
+        max_depth: None,
+        expect_violated: &["NeighborCompleteness"],
+        about: "published VON, moves longer than the AOI radius: a node inside an AOI stays unknown",
+    },
+    Profile {
+        variant: "correct",
+        params: &[
+            ("initial", "4"),
+            ("concurrent", "1"),
+            ("leaves", "0"),
+        ],
+        max_depth: None,
+        expect_violated: &["EnclosingNeighborsKnown", "Repairable"],
+        about: "hardened VON, two nodes moving at once: stale hints cross and an enclosing pair is lost",
+    },
+    Profile {
+        variant: "correct",
+        params: &[
+            ("nodes", "3"),
+            ("initial", "2"),
+            ("concurrent", "1"),
+            ("moves", "1"),
+            ("leaves", "0"),
+        ],
+        max_depth: None,
+        expect_violated: &["JoinReachesAcceptor"],
+        about: "a JOIN forwarded while a node moves is accepted by the old owner of the cell",
+    },
+    Profile {
+        variant: "correct",
+        params: &[
+            ("nodes", "3"),
+            ("initial", "3"),
+            ("aoi", "1"),
+            ("homes", "0.0-2.0-4.0"),
+            ("failures", "1"),
+            ("moves", "0"),
+            ("leaves", "0"),
+        ],
+        max_depth: None,
+        expect_violated: &["EnclosingNeighborsKnown", "OverlayConnected", "Repairable"],
+        about: "the middle of three nodes in a row fails: the ends never hear of each other",
+    },
+];
 
-/// VON in `overlay bench`.
-const VON_BENCH: &[BenchScope] = &[];
+/// VON in `overlay bench`: the correct protocol's default scope, and with
+/// `--large` three moves of three cells.
+const VON_BENCH: &[BenchScope] = &[
+    BenchScope {
+        variant: "correct",
+        params: &[],
+        max_depth: None,
+        symmetry: false,
+        large: false,
+    },
+    BenchScope {
+        variant: "correct",
+        params: &[("step", "3"), ("moves", "3"), ("leaves", "0")],
+        max_depth: None,
+        symmetry: false,
+        large: true,
+    },
+];
 
 /// CAN in CI: every variant at its default scope, which is exactly what
 /// `overlay check can` runs (under a minute, most of it the correct

@@ -30,7 +30,10 @@ impl OverlayModel for VonModel {
     }
     fn params(&self) -> Vec<(&'static str, String)> {
         let c = &self.cfg;
-        let homes: Vec<String> = c.homes[..c.nodes].iter().map(|p| p.to_string()).collect();
+        let homes: Vec<String> = c.homes[..c.nodes]
+            .iter()
+            .map(|p| format!("{}.{}", p.x, p.y))
+            .collect();
         vec![
             ("side", c.side.to_string()),
             ("aoi", c.aoi.to_string()),
@@ -41,7 +44,7 @@ impl OverlayModel for VonModel {
             ("failures", c.failures.to_string()),
             ("leaves", c.leaves.to_string()),
             ("concurrent", (c.concurrent as u8).to_string()),
-            ("homes", homes.join("")),
+            ("homes", homes.join("-")),
         ]
     }
     fn expectations(&self) -> Vec<PropertyInfo> {
@@ -116,36 +119,52 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("aoi", "R: radius of every area of interest, in cells (default 2)"),
     (
         "step",
-        "longest move of one event, in cells, Euclidean (default 1)",
+        "longest move of one event, in cells, Euclidean (default 2 for correct, else 1)",
     ),
-    ("nodes", "N: nodes n0 … n(N−1) (default 3, at most 5)"),
+    ("nodes", "N: nodes n0 … n(N−1) (default 4, at most 5)"),
     (
         "initial",
-        "nodes n0 … that start in the overlay, settled; the others join (default 2)",
+        "nodes n0 … that start in the overlay, settled; the others join (default 3; 4 for no-repair-notify)",
     ),
-    ("moves", "moves in a run, by any nodes (default 2, at most 6)"),
-    ("failures", "most nodes that may crash in a run (default 0)"),
-    ("leaves", "most nodes that may leave in a run (default 0)"),
+    (
+        "moves",
+        "moves in a run, by any nodes (default 2; 1 for no-repair-notify; at most 6)",
+    ),
+    (
+        "failures",
+        "most nodes that may crash in a run (default 0; 1 for no-repair-notify)",
+    ),
+    (
+        "leaves",
+        "most nodes that may leave in a run (default 1 for correct, else 0)",
+    ),
     (
         "concurrent",
-        "1: moves and churn may start while messages are in flight; 0: only once all settled (default 1)",
+        "1: moves and churn may start while messages are in flight; 0: only once settled (default 0)",
     ),
     (
         "homes",
-        "home cells of n0, n1, …, written (1,1)(3,1)(2,3) (default (1,1)(3,1)(2,3)(4,4)(0,4))",
+        "home cells of n0, n1, …: x.y joined by '-' (default 1.1-3.1-2.3-4.4-0.4)",
     ),
 ];
 
-/// Parses `(1,1)(3,1)(2,3)`.
+/// Parses `1.1-3.1-2.3` (shell- and file-name-safe).
 fn parse_homes(val: &str, side: u8) -> Result<Vec<Pos>, String> {
-    let mut out = Vec::new();
-    for part in val.split_inclusive(')') {
-        let part = part.trim();
-        if !part.is_empty() {
-            out.push(Pos::parse(part, side).map_err(|e| format!("parameter homes: {e}"))?);
-        }
-    }
-    Ok(out)
+    val.split('-')
+        .map(|cell| {
+            let bad = || {
+                format!(
+                    "parameter homes: `{cell}` is not a cell x.y of the {side}x{side} grid (e.g. homes=1.1-3.1-2.3)"
+                )
+            };
+            let (x, y) = cell.split_once('.').ok_or_else(bad)?;
+            let c = |v: &str| match v.parse::<u8>() {
+                Ok(c) if c < side => Ok(c),
+                _ => Err(bad()),
+            };
+            Ok(Pos::new(c(x)?, c(y)?))
+        })
+        .collect()
 }
 
 /// Builds a model from a variant name and `-p` pairs.

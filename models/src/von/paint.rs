@@ -14,7 +14,7 @@ use super::protocol::{relevance, truth};
 use super::state::{State, Status};
 use super::VonModel;
 use crate::chord::ring::name;
-use crate::nodeset::{elems, has};
+use crate::nodeset::elems;
 use crate::paint::{caption, num, Frame, Painter, Pt, Svg, CHANGED, INK, MARGIN, MUTED, VIOLATION};
 
 const PALETTE: [&str; 5] = ["#8fb8de", "#f3b07c", "#9fd19b", "#e6a0c4", "#c9b3e6"];
@@ -179,7 +179,11 @@ impl Painter for VonModel {
             svg.circle(
                 pt(p),
                 6.0,
-                &[("fill", "#ffffff"), ("stroke", stroke), ("stroke-width", width)],
+                &[
+                    ("fill", "#ffffff"),
+                    ("stroke", stroke),
+                    ("stroke-width", width),
+                ],
             );
             svg.text(
                 pt(p).x + 8.0,
@@ -194,9 +198,18 @@ impl Painter for VonModel {
                 svg.circle(
                     pt(p),
                     6.0,
-                    &[("fill", "none"), ("stroke", MUTED), ("stroke-dasharray", "2 2")],
+                    &[
+                        ("fill", "none"),
+                        ("stroke", MUTED),
+                        ("stroke-dasharray", "2 2"),
+                    ],
                 );
-                svg.text(pt(p).x + 8.0, pt(p).y - 6.0, &name(n), &[("font-size", "12"), ("fill", MUTED)]);
+                svg.text(
+                    pt(p).x + 8.0,
+                    pt(p).y - 6.0,
+                    &name(n),
+                    &[("font-size", "12"), ("fill", MUTED)],
+                );
             }
         }
         let left = MARGIN + SQUARE + 16.0;
@@ -219,7 +232,11 @@ impl Painter for VonModel {
                 left,
                 ty,
                 &line,
-                &[("font-size", "12"), ("font-family", "monospace"), ("fill", colour)],
+                &[
+                    ("font-size", "12"),
+                    ("font-family", "monospace"),
+                    ("fill", colour),
+                ],
             );
         }
         ty += 10.0;
@@ -227,18 +244,34 @@ impl Painter for VonModel {
             ty += 15.0;
             let mut t = format!("{} → {}: {}", name(m.src), name(m.dst), m.kind.name());
             match m.kind {
-                super::state::Kind::Join => t.push_str(&format!(" {} at {}", name(m.joiner), m.pos)),
-                super::state::Kind::Hello | super::state::Kind::Move => t.push_str(&format!(" at {}", m.pos)),
+                super::state::Kind::Join => {
+                    t.push_str(&format!(" {} at {}", name(m.joiner), m.pos))
+                }
+                super::state::Kind::Hello | super::state::Kind::Move => {
+                    t.push_str(&format!(" at {}", m.pos))
+                }
                 _ => {}
             }
-            let listed: Vec<String> = m.listed().map(|(z, p)| format!("{}@{p}", name(z))).collect();
+            let listed: Vec<String> = m
+                .listed()
+                .map(|(z, p)| format!("{}@{p}", name(z)))
+                .collect();
             if !listed.is_empty() {
                 t.push_str(&format!(" [{}]", listed.join(" ")));
             }
             if let Some(g) = m.gone {
                 t.push_str(&format!(" gone {}", name(g)));
             }
-            svg.text(left, ty, &t, &[("font-size", "11"), ("font-family", "monospace"), ("fill", MUTED)]);
+            svg.text(
+                left,
+                ty,
+                &t,
+                &[
+                    ("font-size", "11"),
+                    ("font-family", "monospace"),
+                    ("fill", MUTED),
+                ],
+            );
         }
         let mut y = (top + SQUARE).max(ty) + 22.0;
         for legend in [
@@ -249,7 +282,6 @@ impl Painter for VonModel {
             svg.text(MARGIN, y, legend, &[("font-size", "11"), ("fill", MUTED)]);
             y += 15.0;
         }
-        let _ = has;
         svg.height = y + MARGIN;
         svg.finish()
     }
