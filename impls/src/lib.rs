@@ -11,3 +11,4 @@ pub mod chord;
 pub mod kademlia;
 pub mod runtime;
 pub mod summary;
+pub mod von;
