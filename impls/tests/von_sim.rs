@@ -1,0 +1,381 @@
+//! The VON node in the seeded simulator (random delays of 5–50 ms, so
+//! datagrams overtake each other and the links' hold-back restores their
+//! order). Checked against the ground truth — the Voronoi diagram of all
+//! members' actual positions: after joins, moves, leaves and failures
+//! have settled, which nodes miss an AOI neighbour or a true enclosing
+//! neighbour. Findings pinned here:
+//!
+//! * the protocol notes' JOIN (HELLO only adds the joiner) leaves joiners
+//!   without the neighbours their acceptor did not know; with the
+//!   `hello_notify` variant (a HELLO receiver runs the MOVE receiver's
+//!   NOTIFY check) every table is complete after any sequence of joins;
+//! * moves of at most R/3 then keep AOI knowledge complete (moving one at
+//!   a time) or nearly so (all at once), while a few far enclosing
+//!   neighbours (beyond R) go missing;
+//! * a jump longer than R can miss AOI neighbours;
+//! * leaves and failures are repaired.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use overlay_impls::runtime::sim::{sim_addr, Net, Sim};
+use overlay_impls::von::{Config, Event, Id, Node, Point, View};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const WORLD: f64 = 400.0;
+const AOI: f64 = 150.0;
+
+fn pt(x: f64, y: f64) -> Point {
+    Point::new(x, y).unwrap()
+}
+
+fn random_point(rng: &mut ChaCha8Rng) -> Point {
+    pt(rng.random_range(0.0..WORLD), rng.random_range(0.0..WORLD))
+}
+
+/// Every member's id and true position.
+fn truth(sim: &Sim<Node>) -> BTreeMap<Id, Point> {
+    sim.nodes()
+        .filter(|(_, n)| n.is_member())
+        .map(|(_, n)| (n.id(), n.pos()))
+        .collect()
+}
+
+/// What each member misses of what it should know: ids within R or
+/// enclosing in the true Voronoi diagram, absent from its table. Also
+/// checks that no table names a node that is not a member.
+fn missing(sim: &Sim<Node>) -> BTreeMap<Id, BTreeSet<Id>> {
+    let t = truth(sim);
+    let view = View::new(t.clone());
+    let mut out = BTreeMap::new();
+    for (_, n) in sim.nodes().filter(|(_, n)| n.is_member()) {
+        let must = view.relevant(n.id(), n.config().aoi);
+        let has: BTreeSet<Id> = n.table().keys().copied().collect();
+        for id in &has {
+            assert!(
+                t.contains_key(id),
+                "node {} lists {id}, not a member",
+                n.id()
+            );
+        }
+        let miss: BTreeSet<Id> = must.difference(&has).copied().collect();
+        if !miss.is_empty() {
+            out.insert(n.id(), miss);
+        }
+    }
+    out
+}
+
+/// Nodes whose tables hold a wrong position for a live entry.
+fn stale_positions(sim: &Sim<Node>) -> usize {
+    let t = truth(sim);
+    sim.nodes()
+        .filter(|(_, n)| n.is_member())
+        .map(|(_, n)| {
+            n.table()
+                .iter()
+                .filter(|(id, e)| t.get(id).is_some_and(|p| *p != e.pos))
+                .count()
+        })
+        .sum()
+}
+
+fn settle(sim: &mut Sim<Node>) {
+    assert!(sim.run_until_idle(10_000_000), "the network did not settle");
+}
+
+/// `n` nodes at seeded random positions join one after another, each
+/// through a random member, the network settling in between.
+fn grow(cfg: &Config, n: usize, seed: u64) -> (Sim<Node>, ChaCha8Rng) {
+    let mut sim = Sim::new(Net::default(), seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let p = random_point(&mut rng);
+    sim.add(Node::first(cfg.clone(), 0, sim_addr(0), p));
+    for i in 1..n {
+        let p = random_point(&mut rng);
+        let slot = sim.add(Node::new(cfg.clone(), i as Id, sim_addr(i), p));
+        let via = sim_addr(rng.random_range(0..i));
+        sim.with_node(slot, |node, _, out| node.join(via, out).unwrap());
+        settle(&mut sim);
+    }
+    (sim, rng)
+}
+
+/// Every member moves by at most `step` in a random direction (kept in
+/// the world), all at once; then the network settles.
+fn move_all(sim: &mut Sim<Node>, rng: &mut ChaCha8Rng, step: f64) {
+    let slots: Vec<usize> = sim
+        .nodes()
+        .filter(|(_, n)| n.is_member())
+        .map(|(i, _)| i)
+        .collect();
+    for s in slots {
+        let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+        let d: f64 = rng.random_range(0.0..=step);
+        let p = sim.node(s).unwrap().pos();
+        let q = pt(
+            (p.x + d * a.cos()).clamp(0.0, WORLD),
+            (p.y + d * a.sin()).clamp(0.0, WORLD),
+        );
+        sim.with_node(s, |n, _, out| n.move_to(q, out).unwrap());
+    }
+    settle(sim);
+}
+
+fn cfg() -> Config {
+    Config {
+        hello_notify: true,
+        ..Config::manual(AOI)
+    }
+}
+
+/// (AOI misses, enclosing-only misses, AOI pairs) now.
+fn misses(sim: &Sim<Node>) -> (usize, usize, usize) {
+    let t = truth(sim);
+    let m = missing(sim);
+    let aoi: usize = m
+        .iter()
+        .map(|(x, zs)| zs.iter().filter(|z| t[x].within(&t[z], AOI)).count())
+        .sum();
+    let all: usize = m.values().map(|z| z.len()).sum();
+    let pairs: usize = t
+        .iter()
+        .map(|(x, p)| {
+            t.iter()
+                .filter(|(z, q)| z != &x && p.within(q, AOI))
+                .count()
+        })
+        .sum();
+    (aoi, all - aoi, pairs)
+}
+
+#[test]
+fn the_notes_join_misses_what_the_acceptor_did_not_know() {
+    let (sim, _) = grow(&Config::manual(AOI), 20, 11);
+    let m = missing(&sim);
+    let n: usize = m.values().map(|z| z.len()).sum();
+    // Pinned: 12 missing pairs-halves for this seed, as found; > 0 is the
+    // point (the notes' protocol is incomplete at join time).
+    assert!(n >= 6, "{m:?}");
+    eprintln!(
+        "notes JOIN, 20 nodes: {n} missing entries at {} nodes",
+        m.len()
+    );
+}
+
+#[test]
+fn joins_with_hello_notify_leave_every_table_complete() {
+    for seed in [1, 11, 23] {
+        for n in [2, 3, 12, 40] {
+            let (mut sim, _) = grow(&cfg(), n, seed);
+            assert!(
+                missing(&sim).is_empty(),
+                "seed {seed}, {n} nodes: {:?}",
+                missing(&sim)
+            );
+            let joined = sim
+                .take_events()
+                .iter()
+                .filter(|(_, e)| matches!(e, Event::Joined { .. }))
+                .count();
+            assert_eq!(joined, n - 1);
+            assert!(sim.nodes().all(|(_, n)| n.stats().rejected.is_empty()));
+        }
+    }
+}
+
+#[test]
+fn moves_one_at_a_time_keep_aoi_knowledge_complete() {
+    let (mut sim, mut rng) = grow(&cfg(), 40, 11);
+    let mut far = 0;
+    for _ in 0..10 {
+        let slots: Vec<usize> = sim.nodes().map(|(i, _)| i).collect();
+        for s in slots {
+            let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+            let d: f64 = rng.random_range(0.0..=AOI / 3.0);
+            let p = sim.node(s).unwrap().pos();
+            let q = pt(
+                (p.x + d * a.cos()).clamp(0.0, WORLD),
+                (p.y + d * a.sin()).clamp(0.0, WORLD),
+            );
+            sim.with_node(s, |n, _, out| n.move_to(q, out).unwrap());
+            settle(&mut sim);
+        }
+        let (aoi, enclosing, _) = misses(&sim);
+        assert_eq!(aoi, 0);
+        far += enclosing;
+    }
+    // A few far enclosing neighbours go missing (none of the mover's
+    // entries knows them): pinned as measured, 76 over 10 rounds × 40.
+    assert!(far < 40 * 10, "{far}");
+    eprintln!("one at a time: {far} enclosing-only misses over 400 node-rounds");
+}
+
+#[test]
+fn everyone_moving_at_once_rarely_misses_an_aoi_neighbour() {
+    let (mut sim, mut rng) = grow(&cfg(), 40, 11);
+    let (mut aoi, mut enclosing, mut pairs) = (0, 0, 0);
+    for _ in 0..30 {
+        move_all(&mut sim, &mut rng, AOI / 3.0);
+        let (a, e, p) = misses(&sim);
+        (aoi, enclosing, pairs) = (aoi + a, enclosing + e, pairs + p);
+    }
+    eprintln!(
+        "all at once, 30 rounds: {aoi} AOI misses of {pairs} AOI pairs, {enclosing} enclosing-only"
+    );
+    assert!(pairs > 10_000);
+    // Entries whose position is outdated: the entry does not keep this
+    // node in its own table (relevance is judged in each node's own
+    // view, so tables are not symmetric) and sends it no MOVE.
+    let stale = stale_positions(&sim);
+    let entries: usize = sim.nodes().map(|(_, n)| n.table().len()).sum();
+    eprintln!("stale positions: {stale} of {entries} entries");
+    assert!(stale * 4 < entries, "{stale} of {entries}");
+    assert!(aoi * 1000 <= pairs, "{aoi} of {pairs}");
+    assert!(enclosing < 200, "{enclosing}");
+    let bytes: u64 = sim.nodes().map(|(_, n)| n.stats().bytes_sent).sum();
+    let sent: u64 = sim.nodes().map(|(_, n)| n.stats().sent).sum();
+    assert_eq!(sent, sim.stats().sent);
+    assert!(bytes > 26 * sent);
+    // Datagrams overtook each other and were put back in order.
+    let held: u64 = sim.nodes().map(|(_, n)| n.stats().held_back).sum();
+    assert!(held > 0);
+    assert!(sim.nodes().all(|(_, n)| n.stats().rejected.is_empty()));
+}
+
+/// Node 0 of a 40-node world crosses the world to the opposite point in
+/// steps of at most `step`; returns how many AOI neighbours it misses at
+/// the end.
+fn cross(cfg: &Config, seed: u64, step: f64) -> usize {
+    let (mut sim, _) = grow(cfg, 40, seed);
+    let from = sim.node(0).unwrap().pos();
+    let to = pt(WORLD - from.x, WORLD - from.y);
+    let k = (from.dist(&to) / step).ceil().max(1.0);
+    for i in 1..=k as usize {
+        let f = i as f64 / k;
+        let q = pt(from.x + f * (to.x - from.x), from.y + f * (to.y - from.y));
+        sim.with_node(0, |n, _, out| n.move_to(q, out).unwrap());
+        settle(&mut sim);
+    }
+    let t = truth(&sim);
+    missing(&sim)
+        .get(&0)
+        .map_or(0, |m| m.iter().filter(|z| t[&0].within(&t[z], AOI)).count())
+}
+
+#[test]
+fn a_jump_longer_than_the_aoi_can_miss_neighbours() {
+    // The notes' protocol: one jump across the world (far beyond R) leaves
+    // the jumper without many of its new AOI neighbours — its entries know
+    // nobody there; the same trip in steps of R/3 misses far fewer (those
+    // the notes' JOIN left missing to begin with). Measured over 8 seeds:
+    // 77 against 23.
+    let notes = Config::manual(AOI);
+    let jump: usize = (1..=8).map(|s| cross(&notes, s, 2.0 * WORLD)).sum();
+    let walk: usize = (1..=8).map(|s| cross(&notes, s, AOI / 3.0)).sum();
+    assert!(jump >= 2 * walk && jump > 20, "jump {jump}, walk {walk}");
+    // With `hello_notify` the walk misses nothing, and so does the jump
+    // here: HELLOs chain NOTIFYs from node to node towards the jumper's
+    // new neighbours (a chain that a sparser world can break).
+    for s in 1..=8 {
+        assert_eq!(cross(&cfg(), s, AOI / 3.0), 0);
+        assert_eq!(cross(&cfg(), s, 2.0 * WORLD), 0);
+    }
+}
+
+#[test]
+fn leaves_are_repaired() {
+    let (mut sim, mut rng) = grow(&cfg(), 40, 3);
+    for _ in 0..10 {
+        let live: Vec<usize> = sim
+            .nodes()
+            .filter(|(_, n)| n.is_member())
+            .map(|(i, _)| i)
+            .collect();
+        let s = live[rng.random_range(0..live.len())];
+        sim.with_node(s, |n, _, out| n.leave(out).unwrap());
+        settle(&mut sim);
+        // `missing` also checks that no table names the leaver.
+        assert!(missing(&sim).is_empty(), "{:?}", missing(&sim));
+    }
+    let members = sim.nodes().filter(|(_, n)| n.is_member()).count();
+    assert_eq!(members, 30);
+}
+
+#[test]
+fn failures_are_detected_and_repaired() {
+    let cfg = Config {
+        heartbeat_ms: 500,
+        dead_after_ms: 1750,
+        ..cfg()
+    };
+    let mut sim = Sim::new(Net::default(), 9);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    sim.add(Node::first(
+        cfg.clone(),
+        0,
+        sim_addr(0),
+        random_point(&mut rng),
+    ));
+    sim.start(0);
+    for i in 1..30usize {
+        let slot = sim.add(Node::new(
+            cfg.clone(),
+            i as Id,
+            sim_addr(i),
+            random_point(&mut rng),
+        ));
+        sim.start(slot);
+        sim.with_node(slot, |n, _, out| n.join(sim_addr(0), out).unwrap());
+        let t = sim.now() + 300;
+        sim.run_until(t);
+    }
+    let t = sim.now() + 3000;
+    sim.run_until(t);
+    assert!(missing(&sim).is_empty(), "{:?}", missing(&sim));
+    // Heartbeats alone never presume a live node failed.
+    assert!(sim.nodes().all(|(_, n)| n.stats().failures == 0));
+    sim.take_events();
+    for s in [3, 7, 8, 20, 21] {
+        sim.crash(s);
+    }
+    // A node that has not yet noticed a failure may name the failed node
+    // in a NOTIFY to one that has: it is added again, and removed again
+    // after another silence. So allow a few timeouts.
+    let t = sim.now() + 4 * 1750;
+    sim.run_until(t);
+    // No table names a crashed node (`missing` checks it). Their former
+    // neighbours that now border each other are introduced by the repair
+    // NOTIFYs only when some node knew both: 8 pairs-halves stay missing
+    // here (5 crashes of 30), all beyond R — pinned as measured.
+    let (aoi, enclosing, _) = misses(&sim);
+    eprintln!("after 5 crashes: {aoi} AOI misses, {enclosing} enclosing-only");
+    assert_eq!(aoi, 0);
+    assert!(enclosing <= 8, "{enclosing}");
+    let failed: BTreeSet<Id> = sim
+        .take_events()
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Failed { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, [3, 7, 8, 20, 21].into());
+    assert!(sim.nodes().all(|(_, n)| n.stats().rejected.is_empty()));
+}
+
+#[test]
+fn same_seed_same_run() {
+    let run = || {
+        let (mut sim, mut rng) = grow(&cfg(), 25, 4);
+        for _ in 0..5 {
+            move_all(&mut sim, &mut rng, AOI / 2.0);
+        }
+        let s: Vec<String> = sim
+            .nodes()
+            .map(|(_, n)| format!("{:?} {:?} {:?}", n.pos(), n.table(), n.stats()))
+            .collect();
+        (s, sim.stats().clone(), sim.now())
+    };
+    assert_eq!(run(), run());
+}
