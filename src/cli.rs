@@ -304,7 +304,12 @@ pub struct SimulateArgs {
     /// --build). VON: nodes join one by one through the protocol, then
     /// move. mmve only: a comma-separated list of sizes to compare
     /// (e.g. 100,300,1000).
-    #[arg(long = "nodes", value_name = "N", value_delimiter = ',', default_value = "1000")]
+    #[arg(
+        long = "nodes",
+        value_name = "N",
+        value_delimiter = ',',
+        default_value = "1000"
+    )]
     pub node_list: Vec<usize>,
     /// The one size of --nodes (filled in by `simulate` for every overlay
     /// but mmve, which reads `node_list`).

@@ -151,7 +151,10 @@ fn print_text(r: &Report, rss: Option<u64>) {
             "  {name:<20} messages {:>10.1} {:>12.1}",
             l.mean_msgs, l.busiest_msgs
         );
-        println!("  {:<20} bytes    {:>10.0} {:>12.0}", "", l.mean_bytes, l.busiest_bytes);
+        println!(
+            "  {:<20} bytes    {:>10.0} {:>12.0}",
+            "", l.mean_bytes, l.busiest_bytes
+        );
     }
     run_of!(r).print(rss);
 }
@@ -221,7 +224,15 @@ fn mmve_json(reports: &[Report], timing: bool, rss: Option<u64>) -> Value {
         .map(|r| {
             let mut row = to_json(r);
             let fields: &mut Map<String, Value> = row.as_object_mut().expect("an object");
-            for k in ["aoi", "speed", "seed", "loss", "delay_min_ms", "delay_max_ms", "step_ms"] {
+            for k in [
+                "aoi",
+                "speed",
+                "seed",
+                "loss",
+                "delay_min_ms",
+                "delay_max_ms",
+                "step_ms",
+            ] {
                 fields.remove(k);
             }
             if timing {
@@ -319,7 +330,10 @@ fn print_mmve(reports: &[Report], rss: Option<u64>) {
 /// N against messages per step at the busiest node, log-log.
 fn chart(reports: &[Report]) -> Chart {
     let line = |f: fn(&Report) -> f64| -> Vec<(f64, f64)> {
-        reports.iter().map(|r| (r.params.nodes as f64, f(r))).collect()
+        reports
+            .iter()
+            .map(|r| (r.params.nodes as f64, f(r)))
+            .collect()
     };
     let p = &reports[0].params;
     Chart {

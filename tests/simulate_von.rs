@@ -38,7 +38,10 @@ fn von_json_is_the_same_byte_for_byte_for_the_same_seed() {
     assert_ne!(a, other);
     let doc = json(&a);
     assert_eq!(doc["overlay"], "von");
-    assert!(doc.get("performance").is_none(), "timing only with --timing");
+    assert!(
+        doc.get("performance").is_none(),
+        "timing only with --timing"
+    );
     for (key, want) in [
         ("/nodes", 60.0),
         ("/steps", 10.0),
@@ -141,8 +144,14 @@ fn bad_flags_are_refused_with_exit_2_naming_the_flag() {
         ("simulate von --step-ms 0", "--step-ms"),
         ("simulate von --nodes 10,20", "--nodes takes one size"),
         ("simulate von --svg x.svg", "--svg applies to mmve only"),
-        ("simulate von --k 3", "--k applies to chord, kademlia and can"),
-        ("simulate chord --aoi 50", "--aoi applies to von and mmve only"),
+        (
+            "simulate von --k 3",
+            "--k applies to chord, kademlia and can",
+        ),
+        (
+            "simulate chord --aoi 50",
+            "--aoi applies to von and mmve only",
+        ),
         ("simulate mmve --nodes 10,20 --world 500", "--world"),
         ("simulate mmve --svg /nonexistent/dir/x.svg", "no folder"),
         ("simulate mmve --nodes 10,x", "--nodes"),

@@ -376,10 +376,7 @@ fn grow(
             failed += 1;
         }
         if i % 64 == 0 || i + 1 == total {
-            progress(Progress::Joining {
-                done: i + 1,
-                total,
-            });
+            progress(Progress::Joining { done: i + 1, total });
         }
     }
     failed
@@ -402,7 +399,12 @@ struct Tally {
 impl Tally {
     /// One step's ground truth against the nodes' tables: `known(i, v)`
     /// puts node i's table into `v` as (slot, recorded position).
-    fn step(&mut self, pos: &[Pos], aoi: f64, mut known: impl FnMut(usize, &mut Vec<(usize, Pos)>)) {
+    fn step(
+        &mut self,
+        pos: &[Pos],
+        aoi: f64,
+        mut known: impl FnMut(usize, &mut Vec<(usize, Pos)>),
+    ) {
         let truth = aoi_neighbours(pos, aoi);
         let (mut k_step, mut t_step) = (0u64, 0u64);
         let mut entries: Vec<(usize, Pos)> = Vec::new();
@@ -468,8 +470,7 @@ fn baselines(n: usize, steps: usize, t: &Tally, update: u64) -> Baselines {
     };
     // Aggregated: one message to each client with a non-empty AOI.
     let msgs = t.nonempty as f64 / steps_f;
-    let agg_bytes =
-        msgs * AGGREGATED_HEADER_BYTES as f64 + pairs * AGGREGATED_ENTRY_BYTES as f64;
+    let agg_bytes = msgs * AGGREGATED_HEADER_BYTES as f64 + pairs * AGGREGATED_ENTRY_BYTES as f64;
     let server_aggregated = Load {
         mean_msgs: 1.0 + msgs / n_f,
         mean_bytes: u + agg_bytes / n_f,

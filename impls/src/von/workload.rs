@@ -222,7 +222,10 @@ mod tests {
     fn the_grid_finds_exactly_the_brute_force_neighbours() {
         for (n, seed) in [(1, 0), (2, 1), (50, 2), (400, 3)] {
             let w = Workload::new(n, default_world(n, 100.0), 30.0, seed);
-            assert_eq!(aoi_neighbours(w.positions(), 100.0), brute(w.positions(), 100.0));
+            assert_eq!(
+                aoi_neighbours(w.positions(), 100.0),
+                brute(w.positions(), 100.0)
+            );
         }
         // On the boundary of the disc: closed, so included.
         let pos = [[0.0, 0.0], [3.0, 4.0], [10.0, 0.0]];
