@@ -113,7 +113,7 @@ impl Script<'_> {
         } else {
             0
         };
-        let epoch = u64::from(self.byte() % 3 == 0);
+        let epoch = u64::from(self.byte().is_multiple_of(3));
         (
             addr,
             Msg {
@@ -158,7 +158,11 @@ pub fn node_script(bytes: &[u8]) {
             1..=3 => {
                 let (addr, mut m) = s.msg();
                 if m.seq != 0 {
-                    let k = usize::from(addr.ip().to_string().len() % 8);
+                    // Per sender address: its last octet.
+                    let k = match addr {
+                        SocketAddr::V4(a) => usize::from(a.ip().octets()[3] % 8),
+                        SocketAddr::V6(_) => 0,
+                    };
                     seqs[k] += m.seq.min(1);
                     m.seq = seqs[k].max(1) + m.seq.saturating_sub(1);
                 }
