@@ -23,10 +23,11 @@ pub struct Chart {
     pub series: Vec<Series>,
 }
 
-const W: f64 = 860.0;
+const W: f64 = 1140.0;
 const H: f64 = 560.0;
 const LEFT: f64 = 90.0;
-const RIGHT: f64 = 30.0;
+/// Room for the legend, right of the plot.
+const RIGHT: f64 = 330.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 70.0;
 
@@ -161,9 +162,9 @@ impl Chart {
                 );
             }
         }
-        // Legend, top left inside the plot (the lines rise to the right).
-        let lx = LEFT + 14.0;
-        let ly = TOP + 14.0;
+        // Legend, right of the plot (inside, it would hide lines).
+        let lx = LEFT + pw + 16.0;
+        let ly = TOP;
         let lw = 20.0
             + self
                 .series

@@ -35,6 +35,7 @@ fn params(a: &SimulateArgs, nodes: usize, steps: usize) -> Result<Params, exit::
         p.step_ms = ms;
     }
     p.net = crate::simulate_cmd::net(a);
+    p.hello_notify = a.hello_notify;
     p.validate().map_err(input_error)?;
     Ok(p)
 }
@@ -97,6 +98,7 @@ fn to_json(r: &Report) -> Value {
         "speed": p.speed,
         "steps": p.steps,
         "warmup": p.warmup,
+        "hello_notify": p.hello_notify,
         "step_ms": p.step_ms,
         "world": p.world,
         "seed": p.seed,
@@ -124,8 +126,17 @@ fn to_json(r: &Report) -> Value {
 fn print_text(r: &Report, rss: Option<u64>) {
     let p = &r.params;
     println!(
-        "von: {} nodes, AOI radius {}, speed {} per step, {} steps of {} ms after {} warm-up steps, world {:.1} × {:.1}, seed {}",
-        p.nodes, p.aoi, p.speed, p.steps, p.step_ms, p.warmup, p.world, p.world, p.seed
+        "von: {} nodes, AOI radius {}, speed {} per step, {} steps of {} ms after {} warm-up steps, world {:.1} × {:.1}, seed {}{}",
+        p.nodes,
+        p.aoi,
+        p.speed,
+        p.steps,
+        p.step_ms,
+        p.warmup,
+        p.world,
+        p.world,
+        p.seed,
+        if p.hello_notify { ", HELLO notifies" } else { "" }
     );
     println!(
         "joins: {} failed; {} messages, {} bytes",
@@ -345,31 +356,31 @@ fn chart(reports: &[Report]) -> Chart {
         y_label: "messages per step at the busiest node (sent + received)".into(),
         series: vec![
             Series {
-                label: "all-to-all (any node)".into(),
+                label: "all-to-all (every node)".into(),
                 color: "#d62728",
                 dashed: false,
                 points: line(|r| r.baselines.all_to_all.busiest_msgs),
             },
             Series {
-                label: "client-server: server, one msg per entity".into(),
+                label: "server, one msg per entity".into(),
                 color: "#1f77b4",
                 dashed: false,
                 points: line(|r| r.baselines.server.busiest_msgs),
             },
             Series {
-                label: "client-server: server, one msg per client".into(),
+                label: "server, one msg per client".into(),
                 color: "#1f77b4",
                 dashed: true,
                 points: line(|r| r.baselines.server_aggregated.busiest_msgs),
             },
             Series {
-                label: "VON: busiest peer (measured)".into(),
+                label: "VON busiest peer (measured)".into(),
                 color: "#2ca02c",
                 dashed: false,
                 points: line(|r| r.von.busiest_msgs),
             },
             Series {
-                label: "VON: mean peer (measured)".into(),
+                label: "VON mean peer (measured)".into(),
                 color: "#2ca02c",
                 dashed: true,
                 points: line(|r| r.von.mean_msgs),

@@ -89,6 +89,10 @@ pub struct Params {
     /// Simulated time per step.
     pub step_ms: Millis,
     pub net: Net,
+    /// The node's `Config::hello_notify` (a deviation from the notes: a
+    /// HELLO receiver runs the MOVE receiver's NOTIFY check, which
+    /// completes the joiners' tables).
+    pub hello_notify: bool,
 }
 
 impl Params {
@@ -106,6 +110,7 @@ impl Params {
             world: default_world(nodes, aoi),
             step_ms: 100,
             net: Net::default(),
+            hello_notify: false,
         }
     }
 
@@ -221,7 +226,10 @@ pub fn run(p: &Params) -> Report {
 /// node sends MOVE every step, and the simulator runs joins to
 /// quiescence).
 fn config(p: &Params) -> Config {
-    Config::manual(p.aoi)
+    Config {
+        hello_notify: p.hello_notify,
+        ..Config::manual(p.aoi)
+    }
 }
 
 fn point(p: Pos) -> Point {
