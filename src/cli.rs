@@ -47,7 +47,9 @@ pub enum Command {
     /// Serve Stateright's explorer for a model on 127.0.0.1.
     Explore(ExploreArgs),
     /// Run the implementation at scale in the seeded simulator and report
-    /// lookup path lengths, failures, messages and time.
+    /// lookup path lengths, failures, messages and time (VON: topology
+    /// consistency, drift and load of moving avatars; mmve: VON against
+    /// all-to-all and client-server under the same movement).
     Simulate(SimulateArgs),
     /// Run real nodes over UDP (chord, kademlia, can), or act once as a client of a running overlay.
     #[command(subcommand)]
@@ -290,16 +292,28 @@ pub struct ExploreArgs {
     pub threads: usize,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct SimulateArgs {
-    /// The overlay: chord, kademlia or can.
+    /// The overlay: chord, kademlia, can, von, or mmve (the MMVE
+    /// comparison: all-to-all, client-server and VON under one workload).
     pub overlay: String,
     /// Network size. Chord: a stable ring built by an oracle (exact
     /// successors and fingers). Kademlia: converged routing tables built by
     /// an oracle (every bucket holds k random nodes of its range). CAN:
     /// nodes join at seeded random points, through the protocol (or see
-    /// --build).
-    #[arg(long, default_value_t = 1000)]
+    /// --build). VON: nodes join one by one through the protocol, then
+    /// move. mmve only: a comma-separated list of sizes to compare
+    /// (e.g. 100,300,1000).
+    #[arg(
+        long = "nodes",
+        value_name = "N",
+        value_delimiter = ',',
+        default_value = "1000"
+    )]
+    pub node_list: Vec<usize>,
+    /// The one size of --nodes (filled in by `simulate` for every overlay
+    /// but mmve, which reads `node_list`).
+    #[arg(skip)]
     pub nodes: usize,
     /// Lookups of random keys from random live nodes.
     #[arg(long, default_value_t = 10_000)]
@@ -338,6 +352,47 @@ pub struct SimulateArgs {
     /// zones, faster) [default: joins].
     #[arg(long, value_enum)]
     pub build: Option<CanBuild>,
+    /// VON and mmve only: radius R of every avatar's area of interest,
+    /// in world units [default: 100, as the VON papers].
+    #[arg(long, value_name = "R")]
+    pub aoi: Option<f64>,
+    /// VON and mmve only: distance every avatar moves per step (random
+    /// direction, constant speed, bouncing at the walls) [default: 10].
+    #[arg(long, value_name = "V")]
+    pub speed: Option<f64>,
+    /// VON and mmve only: measured movement steps, after the warm-up
+    /// [default: 100; mmve: 20 below 3000 nodes, 10 below 10000, then 5,
+    /// to keep large runs to minutes].
+    #[arg(long, value_name = "T")]
+    pub steps: Option<usize>,
+    /// VON and mmve only: unmeasured movement steps between the joins and
+    /// the measured steps (the joins leave AOI sets incomplete; movement
+    /// completes them) [default: 25].
+    #[arg(long, value_name = "K")]
+    pub warmup: Option<usize>,
+    /// VON and mmve only: a HELLO receiver runs the MOVE receiver's NOTIFY
+    /// check for the sender (a deviation from VON as in the notes, off by
+    /// default: it completes the joiners' tables).
+    #[arg(long)]
+    pub hello_notify: bool,
+    /// VON and mmve only: side W of the square world [default:
+    /// 12·R·√(N/1000): the VON papers' 1200 × 1200 world for 1000 nodes
+    /// with R = 100, scaled to keep the density constant].
+    #[arg(long, value_name = "W")]
+    pub world: Option<f64>,
+    /// VON and mmve only: simulated milliseconds per movement step (every
+    /// node moves and sends once per step) [default: 100].
+    #[arg(long, value_name = "MS")]
+    pub step_ms: Option<u64>,
+    /// VON and mmve only: add the "performance" member (wall time, peak
+    /// memory) to the JSON, which without it is the same, byte for byte,
+    /// for the same arguments.
+    #[arg(long)]
+    pub timing: bool,
+    /// mmve only: also write the comparison as an SVG plot (log-log: N
+    /// against messages per step at the busiest node) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// Probability that a datagram is lost (lookups time out and retry).
     #[arg(long, default_value_t = 0.0)]
     pub loss: f64,

@@ -30,12 +30,14 @@ mod node_can;
 mod node_cmd;
 mod node_driver;
 mod node_kademlia;
+mod plot;
 mod progress;
 mod report;
 mod run_cmd;
 mod simulate_can;
 mod simulate_cmd;
 mod simulate_kademlia;
+mod simulate_von;
 mod swarm_cmd;
 mod trace_cmds;
 

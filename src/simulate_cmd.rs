@@ -21,9 +21,45 @@ use crate::exit::{Exit, Outcome};
 use crate::input_error;
 
 /// Overlays this command can simulate.
-const OVERLAYS: &[&str] = &["chord", "kademlia", "can"];
+const OVERLAYS: &[&str] = &["chord", "kademlia", "can", "von", "mmve"];
 
 pub fn simulate(a: &SimulateArgs) -> Outcome {
+    let mut a = a.clone();
+    if a.overlay != "mmve" {
+        a.nodes = match a.node_list[..] {
+            [n] => n,
+            _ => {
+                return Err(input_error(format!(
+                    "--nodes takes one size for {} (a list is for mmve)",
+                    a.overlay
+                )))
+            }
+        };
+    }
+    let a = &a;
+    let von_flags = [
+        ("--aoi", a.aoi.is_some()),
+        ("--speed", a.speed.is_some()),
+        ("--steps", a.steps.is_some()),
+        ("--warmup", a.warmup.is_some()),
+        ("--hello-notify", a.hello_notify),
+        ("--world", a.world.is_some()),
+        ("--step-ms", a.step_ms.is_some()),
+        ("--svg", a.svg.is_some()),
+        ("--timing", a.timing),
+    ];
+    let lookup_flags = [
+        ("--succ-list", a.succ_list.is_some()),
+        ("--k", a.k.is_some()),
+        ("--alpha", a.alpha.is_some()),
+        ("--dims", a.dims.is_some()),
+        ("--realities", a.realities.is_some()),
+        ("--build", a.build.is_some()),
+        ("--fail-fraction", a.fail_fraction != 0.0),
+    ];
+    if !matches!(a.overlay.as_str(), "von" | "mmve") {
+        only_for("von and mmve", &von_flags)?;
+    }
     let can_flags = [
         ("--dims", a.dims.is_some()),
         ("--realities", a.realities.is_some()),
@@ -54,6 +90,15 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
                 &[("--fail-fraction", a.fail_fraction != 0.0)],
             )?;
             crate::simulate_can::simulate(a)
+        }
+        "von" | "mmve" => {
+            only_for("chord, kademlia and can", &lookup_flags)?;
+            if a.overlay == "von" {
+                only_for("mmve", &[("--svg", a.svg.is_some())])?;
+                crate::simulate_von::simulate(a)
+            } else {
+                crate::simulate_von::mmve(a)
+            }
         }
         other => Err(input_error(format!(
             "unknown overlay `{other}`; simulate knows: {}",
@@ -295,6 +340,13 @@ impl Spinner {
                 Phase::Building { nodes } => format!("building a network of {nodes} nodes"),
                 Phase::Lookups { done, total } => format!("lookups {done}/{total}"),
             });
+        }
+    }
+
+    /// Any progress message (VON's phases are not lookups).
+    pub(crate) fn say(&self, message: String) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message);
         }
     }
 

@@ -76,11 +76,13 @@
 //! * **Inspection**: QUERY → VIEW (status, position, R, table) is not part
 //!   of VON; any node answers it, whatever its status.
 
+pub mod experiment;
 pub mod fuzzing;
 pub mod geometry;
 pub mod link;
 pub mod node;
 pub mod wire;
+pub mod workload;
 
 pub use geometry::{Id, Point, View};
 pub use node::{Config, Event, Neighbour, Node, NotEnabled, Stats, Timer};
