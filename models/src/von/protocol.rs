@@ -266,17 +266,6 @@ fn on_notify(s: &mut State, r: &Rules, x: Node, m: Msg) {
         }
     }
     let added = learn_unknown(s, x, &m);
-    let y = m.src;
-    if m.gone.is_some() && s.node(x).knows(y) {
-        // The departure notice's check (`correct`): what x sees relevant
-        // to the sender that the sender does not list.
-        let rel = Relevance::of(&view(s, x), r.aoi2()).relevant(y);
-        let missing = rel & !m.knows & !bit(y) & !bit(x);
-        if missing != 0 {
-            let n = listing(s, x, Kind::Notify, y, missing);
-            send(s, n);
-        }
-    }
     prune(s, r, x);
     greet(s, r, x, added & s.node(x).known);
 }
@@ -308,22 +297,8 @@ pub fn remove(s: &mut State, r: &Rules, y: Node, x: Node) {
         return;
     }
     let after = Relevance::of(&view(s, y), r.aoi2());
-    if !r.variant.names_departed() {
-        tell_news(s, y, s.node(y).known, &before, &after, None);
-        return;
-    }
-    // `correct`: every remaining neighbour hears of the departure, with
-    // y's news for it and y's own neighbour list, which it checks as it
-    // checks a MOVE's (a pair the departed node separated may be known
-    // together only to nodes that never listed it).
-    let known = s.node(y).known;
-    for w in elems(known) {
-        let new = after.news(&before, w) & !bit(w) & !bit(y);
-        let mut n = listing(s, y, Kind::Notify, w, new);
-        n.gone = Some(x);
-        n.knows = known;
-        send(s, n);
-    }
+    let gone = r.variant.names_departed().then_some(x);
+    tell_news(s, y, s.node(y).known, &before, &after, gone);
 }
 
 /// y sends each node of `to` a NOTIFY with what became relevant to it in
