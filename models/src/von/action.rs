@@ -75,7 +75,12 @@ impl Pattern {
     pub fn parse(line: &str, nodes: usize, side: u8) -> Result<Pattern, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let node = |w: &str| parse_name(w, nodes);
-        let exact = |action| Ok(Pattern { action, exact: true });
+        let exact = |action| {
+            Ok(Pattern {
+                action,
+                exact: true,
+            })
+        };
         let open = |action| {
             Ok(Pattern {
                 action,
@@ -83,13 +88,16 @@ impl Pattern {
             })
         };
         let kind = |w: &str| {
-            Kind::ALL.into_iter().find(|k| k.name() == w).ok_or_else(|| {
-                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-                format!(
-                    "`{w}` is not a message kind (kinds are {})",
-                    names.join(", ")
-                )
-            })
+            Kind::ALL
+                .into_iter()
+                .find(|k| k.name() == w)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                    format!(
+                        "`{w}` is not a message kind (kinds are {})",
+                        names.join(", ")
+                    )
+                })
         };
         match words.as_slice() {
             ["join", j] => open(Action::Join {

@@ -65,10 +65,12 @@ impl VonModel {
                 map(elems(x.known).map(|z| (name(z), json!(x.view[z as usize].to_string())))),
             )
         }));
-        let gone = map(elems(s.members()).filter(|&n| s.node(n).gone != 0).map(|n| {
-            let g: Vec<String> = elems(s.node(n).gone).map(name).collect();
-            (name(n), json!({ "#set": g }))
-        }));
+        let gone = map(elems(s.members())
+            .filter(|&n| s.node(n).gone != 0)
+            .map(|n| {
+                let g: Vec<String> = elems(s.node(n).gone).map(name).collect();
+                (name(n), json!({ "#set": g }))
+            }));
         let msgs: Vec<Value> = s
             .msgs
             .iter()

@@ -273,7 +273,10 @@ impl Config {
         }
         for (i, h) in self.homes[..self.nodes].iter().enumerate() {
             if h.x >= self.side || h.y >= self.side {
-                return Err(format!("home of n{i}, {h}, is off the {0}x{0} grid", self.side));
+                return Err(format!(
+                    "home of n{i}, {h}, is off the {0}x{0} grid",
+                    self.side
+                ));
             }
             if self.homes[..i].contains(h) {
                 return Err(format!("two nodes have the home cell {h}"));
@@ -356,8 +359,7 @@ impl VonModel {
         let mut kept = start;
         for i in start..out.len() {
             let a = out[i];
-            if (!repair_only || self.is_repair(s, a)) && events::check(s, &self.rules, a).is_ok()
-            {
+            if (!repair_only || self.is_repair(s, a)) && events::check(s, &self.rules, a).is_ok() {
                 out[kept] = a;
                 kept += 1;
             }

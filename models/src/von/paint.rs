@@ -179,7 +179,11 @@ impl Painter for VonModel {
             svg.circle(
                 pt(p),
                 6.0,
-                &[("fill", "#ffffff"), ("stroke", stroke), ("stroke-width", width)],
+                &[
+                    ("fill", "#ffffff"),
+                    ("stroke", stroke),
+                    ("stroke-width", width),
+                ],
             );
             svg.text(
                 pt(p).x + 8.0,
@@ -194,9 +198,18 @@ impl Painter for VonModel {
                 svg.circle(
                     pt(p),
                     6.0,
-                    &[("fill", "none"), ("stroke", MUTED), ("stroke-dasharray", "2 2")],
+                    &[
+                        ("fill", "none"),
+                        ("stroke", MUTED),
+                        ("stroke-dasharray", "2 2"),
+                    ],
                 );
-                svg.text(pt(p).x + 8.0, pt(p).y - 6.0, &name(n), &[("font-size", "12"), ("fill", MUTED)]);
+                svg.text(
+                    pt(p).x + 8.0,
+                    pt(p).y - 6.0,
+                    &name(n),
+                    &[("font-size", "12"), ("fill", MUTED)],
+                );
             }
         }
         let left = MARGIN + SQUARE + 16.0;
@@ -219,7 +232,11 @@ impl Painter for VonModel {
                 left,
                 ty,
                 &line,
-                &[("font-size", "12"), ("font-family", "monospace"), ("fill", colour)],
+                &[
+                    ("font-size", "12"),
+                    ("font-family", "monospace"),
+                    ("fill", colour),
+                ],
             );
         }
         ty += 10.0;
@@ -227,18 +244,34 @@ impl Painter for VonModel {
             ty += 15.0;
             let mut t = format!("{} → {}: {}", name(m.src), name(m.dst), m.kind.name());
             match m.kind {
-                super::state::Kind::Join => t.push_str(&format!(" {} at {}", name(m.joiner), m.pos)),
-                super::state::Kind::Hello | super::state::Kind::Move => t.push_str(&format!(" at {}", m.pos)),
+                super::state::Kind::Join => {
+                    t.push_str(&format!(" {} at {}", name(m.joiner), m.pos))
+                }
+                super::state::Kind::Hello | super::state::Kind::Move => {
+                    t.push_str(&format!(" at {}", m.pos))
+                }
                 _ => {}
             }
-            let listed: Vec<String> = m.listed().map(|(z, p)| format!("{}@{p}", name(z))).collect();
+            let listed: Vec<String> = m
+                .listed()
+                .map(|(z, p)| format!("{}@{p}", name(z)))
+                .collect();
             if !listed.is_empty() {
                 t.push_str(&format!(" [{}]", listed.join(" ")));
             }
             if let Some(g) = m.gone {
                 t.push_str(&format!(" gone {}", name(g)));
             }
-            svg.text(left, ty, &t, &[("font-size", "11"), ("font-family", "monospace"), ("fill", MUTED)]);
+            svg.text(
+                left,
+                ty,
+                &t,
+                &[
+                    ("font-size", "11"),
+                    ("font-family", "monospace"),
+                    ("fill", MUTED),
+                ],
+            );
         }
         let mut y = (top + SQUARE).max(ty) + 22.0;
         for legend in [

@@ -76,10 +76,7 @@ pub fn join_reaches_acceptor(s: &State) -> bool {
 /// Repairable's goal: quiescent with complete, enclosing-exact and
 /// connected tables.
 pub fn repaired(s: &State, r: &Rules) -> bool {
-    s.quiescent()
-        && neighbor_completeness(s, r)
-        && enclosing_neighbors_known(s)
-        && connected(s)
+    s.quiescent() && neighbor_completeness(s, r) && enclosing_neighbors_known(s) && connected(s)
 }
 
 /// Whether member x's table is exactly what a settled overlay gives it

@@ -220,7 +220,6 @@ fn hello(s: &State, r: &Rules, x: Node, z: Node, seen: Pos) -> Msg {
     h
 }
 
-
 /// MOVE (or, in `correct`, HELLO) at y: update the sender, and tell it
 /// about the nodes that became relevant to it in y's view (the boundary
 /// neighbours' check).

@@ -166,7 +166,9 @@ impl State {
     }
     /// The nodes in the overlay.
     pub fn members(&self) -> Set {
-        self.ids().filter(|&n| self.is_in(n)).fold(0, |a, n| a | bit(n))
+        self.ids()
+            .filter(|&n| self.is_in(n))
+            .fold(0, |a, n| a | bit(n))
     }
     /// The deliverable message of link `from` → `to`: its oldest.
     pub fn head(&self, from: Node, to: Node) -> Option<usize> {
@@ -175,7 +177,9 @@ impl State {
     /// Whether message `i` is the oldest of its link.
     pub fn is_head(&self, i: usize) -> bool {
         let m = self.msgs[i];
-        !self.msgs[..i].iter().any(|o| o.src == m.src && o.dst == m.dst)
+        !self.msgs[..i]
+            .iter()
+            .any(|o| o.src == m.src && o.dst == m.dst)
     }
     /// Nothing in flight, nobody joining, and no member still lists a node
     /// that is gone: what "once no notification is in flight" means.
