@@ -417,7 +417,10 @@ async fn process(opts: &Options, stop: Stop, mut report: impl FnMut(Report)) -> 
     steps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let reason = loop {
         let next = retries.first().map(|&(at, _)| at);
+        // A stop first, then the nodes' events (so that a node's table is
+        // reported after its join), then timers.
         tokio::select! {
+            biased;
             reason = shutdown.wait() => break reason,
             Some((addr, event)) = events.recv() => {
                 let Some(&i) = index.get(&addr) else { continue };
