@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use overlay_impls::runtime::udp::Stop;
 use overlay_impls::von::udp::{self, NodeView, Options, Peer, Placement, Report, Walk};
-use overlay_impls::von::{Config, Point, Stats};
+use overlay_impls::von::{Config, Point, Stats, Status};
 use serde_json::{json, Value};
 
 use crate::cli::Format;
@@ -76,9 +76,10 @@ node's own view). With several nodes, the result also lists each node that lacks
 another queried member inside its AOI (missing).
 
 Exit codes: 0 the node(s) ran and stopped cleanly, or every queried node answered
-(and, with --check, none misses an AOI neighbour); 1 --check found a missing AOI
-neighbour; 2 usage error (bad flag, address or position, a port in use, node flags
-with --query); 3 a queried node did not answer within --wait.")]
+(and, with --check, every one is a member and none misses an AOI neighbour);
+1 --check found a node that is not a member or misses an AOI neighbour; 2 usage
+error (bad flag, address or position, a port in use, node flags with --query);
+3 a queried node did not answer within --wait.")]
 pub struct VonArgs {
     /// Address to bind, IP:PORT (a host name is resolved). A node's id is
     /// the SHA-1 of this address, so it must be the one peers reach: not
@@ -164,8 +165,8 @@ pub struct VonArgs {
     /// exit.
     #[arg(long, value_name = "ADDR", value_parser = crate::node_cmd::parse_addr)]
     pub query: Vec<SocketAddr>,
-    /// Inspect: exit 1 when a queried member lacks another queried member
-    /// inside its AOI.
+    /// Inspect: exit 1 when a queried node is not a member, or a member
+    /// lacks another queried member inside its AOI.
     #[arg(long, requires = "query")]
     pub check: bool,
     /// Inspect: give up on nodes that have not answered after this many
@@ -522,6 +523,17 @@ fn inspect(a: &VonArgs) -> Result<Exit, Failure> {
         return Err(Failure {
             code: Exit::Budget,
             message: format!("no answer within {} s from {}", a.wait, list.join(", ")),
+        });
+    }
+    let outside: Vec<String> = views
+        .values()
+        .filter(|v| v.status != Status::Member)
+        .map(|v| format!("{} is {}", v.addr, v.status.name()))
+        .collect();
+    if a.check && !outside.is_empty() {
+        return Err(Failure {
+            code: Exit::Surprise,
+            message: format!("not every node is a member: {}", outside.join(", ")),
         });
     }
     if a.check && !missing.is_empty() {
