@@ -37,7 +37,7 @@ pub enum VonProtocol {
 #[derive(Args, Debug)]
 #[command(after_long_help = "\
 Examples (a gateway, three nodes, then a look at what one of them knows):
-  overlay node von --bind 127.0.0.1:4000 --pos 100,100 --aoi 150             # the gateway: a new overlay
+  overlay node von --bind 127.0.0.1:4000 --pos 100,100                       # the gateway: a new overlay
   overlay node von --bind 127.0.0.1:4001 --pos 180,120 --gateway 127.0.0.1:4000
   overlay node von --bind 127.0.0.1:4002 --pos 130,200 --gateway 127.0.0.1:4000
   overlay node von --bind 127.0.0.1:4003 --pos 400,400 --gateway 127.0.0.1:4000
