@@ -51,7 +51,7 @@ pub enum Command {
     /// consistency, drift and load of moving avatars; mmve: VON against
     /// all-to-all and client-server under the same movement).
     Simulate(SimulateArgs),
-    /// Run real nodes over UDP (chord, kademlia, can), or act once as a client of a running overlay.
+    /// Run real nodes over UDP (chord, kademlia, can, von), or act once as a client of a running overlay.
     #[command(subcommand)]
     Node(NodeCommand),
     /// Check fixed scopes of every model with every strategy, each run in a
@@ -430,6 +430,10 @@ pub enum NodeCommand {
     /// --put/--get, route one request into a running overlay and print the
     /// owner's answer as JSON.
     Can(crate::node_can::CanArgs),
+    /// Run VON nodes (positions, areas of interest, Voronoi neighbours)
+    /// over UDP until interrupted, optionally walking, sending LEAVE on
+    /// the way out, or, with --query, ask running nodes what they know.
+    Von(crate::node_von::VonArgs),
 }
 
 /// Runs Chord nodes over UDP until interrupted, or, with --put/--get, asks a

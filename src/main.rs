@@ -30,6 +30,7 @@ mod node_can;
 mod node_cmd;
 mod node_driver;
 mod node_kademlia;
+mod node_von;
 mod plot;
 mod progress;
 mod report;

@@ -29,6 +29,7 @@ pub fn node(c: &NodeCommand) -> Result<Exit, Failure> {
         NodeCommand::Chord(a) => a,
         NodeCommand::Kademlia(a) => return crate::node_kademlia::node(a),
         NodeCommand::Can(a) => return crate::node_can::node(a),
+        NodeCommand::Von(a) => return crate::node_von::node(a),
     };
     let op = match (&a.put, &a.get) {
         (Some(kv), None) => Some(ClientOp::Put {

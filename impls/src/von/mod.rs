@@ -81,6 +81,7 @@ pub mod fuzzing;
 pub mod geometry;
 pub mod link;
 pub mod node;
+pub mod udp;
 pub mod wire;
 pub mod workload;
 
