@@ -618,25 +618,10 @@ pub fn client(
             .min()
             .unwrap_or(deadline)
             .min(deadline);
-        let timeout = until
-            .saturating_duration_since(now)
-            .max(Duration::from_millis(1));
-        socket
-            .set_read_timeout(Some(timeout))
-            .map_err(ClientError::Socket)?;
-        let (n, from) = match socket.recv_from(&mut buf) {
-            Ok(got) => got,
-            // Timed out, or an ICMP "port unreachable" surfacing: nothing
-            // answered yet; wait for the next attempt.
-            Err(e) => {
-                if !matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) {
-                    std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
-                }
-                continue;
-            }
+        let Some((n, from)) =
+            crate::runtime::udp::recv_until(&socket, &mut buf, until).map_err(ClientError::Socket)?
+        else {
+            continue;
         };
         let Ok(msg) = Msg::decode(&buf[..n]) else {
             continue;

@@ -1201,3 +1201,30 @@ mod tests {
             .all(|a| a.port() == 0));
     }
 }
+
+/// A client's wait for one answer datagram until `until`: `Ok(None)` when
+/// nothing came by then (or an ICMP "port unreachable" surfaced: the
+/// caller's next round retries). Shared by the CAN and VON clients.
+pub fn recv_until(
+    socket: &std::net::UdpSocket,
+    buf: &mut [u8],
+    until: std::time::Instant,
+) -> std::io::Result<Option<(usize, std::net::SocketAddr)>> {
+    let now = std::time::Instant::now();
+    let timeout = until
+        .saturating_duration_since(now)
+        .max(std::time::Duration::from_millis(1));
+    socket.set_read_timeout(Some(timeout))?;
+    match socket.recv_from(buf) {
+        Ok(got) => Ok(Some(got)),
+        Err(e) => {
+            if !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
+            }
+            Ok(None)
+        }
+    }
+}

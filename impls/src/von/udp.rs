@@ -656,25 +656,10 @@ pub fn query(
             .min()
             .unwrap_or(deadline)
             .min(deadline);
-        let timeout = until
-            .saturating_duration_since(now)
-            .max(Duration::from_millis(1));
-        socket
-            .set_read_timeout(Some(timeout))
-            .map_err(QueryError::Socket)?;
-        let (n, from) = match socket.recv_from(&mut buf) {
-            Ok(got) => got,
-            Err(e) => {
-                // Timed out, or an ICMP "port unreachable": wait for the
-                // next round.
-                if !matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) {
-                    std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
-                }
-                continue;
-            }
+        let Some((n, from)) =
+            crate::runtime::udp::recv_until(&socket, &mut buf, until).map_err(QueryError::Socket)?
+        else {
+            continue;
         };
         if !next_send.contains_key(&from) || done.contains(&from) {
             continue;
