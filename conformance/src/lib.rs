@@ -1,7 +1,7 @@
 //! # overlay-conformance
 //!
 //! The link between models and implementations: one module per overlay
-//! with its refinement mapping and harness ([`can`], [`chord`], [`kademlia`]), and the replay of
+//! with its refinement mapping and harness ([`can`], [`chord`], [`kademlia`], [`von`]), and the replay of
 //! every committed trace under `traces/` against the model it names (see
 //! `tests/replay_traces.rs`) and, where an implementation exists, against
 //! the implementation.
@@ -10,6 +10,7 @@ pub mod can;
 pub mod chord;
 pub mod kademlia;
 pub mod paths;
+pub mod von;
 
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,7 @@ pub fn replay_against_impl(path: &Path) -> Result<usize, ImplReplayError> {
         Some("chord") => chord::replay_trace(&t, overlay_impls::chord::Mutation::None),
         Some("kademlia") => kademlia::replay_trace(&t, overlay_impls::kademlia::Mutation::None),
         Some("can") => can::replay_trace(&t, overlay_impls::can::Mutation::None),
+        Some("von") => von::walk::replay_trace(&t, overlay_impls::von::Mutation::None),
         Some(other) => Err(ImplReplayError::Unfit(format!(
             "no implementation of {other} yet"
         ))),

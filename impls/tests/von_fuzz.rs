@@ -3,7 +3,7 @@
 
 use overlay_impls::runtime::Wire;
 use overlay_impls::von::fuzzing::{node_script, von_decode};
-use overlay_impls::von::{Body, Msg, Point};
+use overlay_impls::von::{Body, Check, Msg, Point};
 use proptest::prelude::*;
 
 proptest! {
@@ -29,6 +29,11 @@ fn decoder_target_on_mutated_messages() {
         seq: 2,
         body: Body::Move {
             pos: Point::new(1.0, 2.0).unwrap(),
+            check: Some(Check {
+                seen: Point::new(3.0, 4.0).unwrap(),
+                knows: vec![1, 5],
+                hints: vec![],
+            }),
         },
     }
     .encode();

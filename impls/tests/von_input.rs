@@ -36,18 +36,26 @@ fn feed(n: &mut Node, from: SocketAddr, m: Msg) -> OutboxOf<Node> {
 
 #[test]
 fn malformed_datagrams_get_errors_naming_field_and_offset() {
-    let good = msg(2, 1, Body::Hello { pos: pt(1.0, 1.0) }).encode();
+    let good = msg(
+        2,
+        1,
+        Body::Hello {
+            pos: pt(1.0, 1.0),
+            check: None,
+        },
+    )
+    .encode();
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (vec![], "version at byte 0: truncated"),
-        (vec![9, 3], "version at byte 0: 9, expected 1"),
-        (vec![1, 0], "kind at byte 1: 0 is no message kind"),
+        (vec![9, 3], "version at byte 0: 9, expected 2"),
+        (vec![2, 0], "kind at byte 1: 0 is no message kind"),
         (
             good[..30].to_vec(),
             "pos.x at byte 26: truncated: needs 8 bytes, 4 left",
         ),
         (
             [&good[..], &[0]].concat(),
-            "end at byte 42: 1 bytes after the HELLO",
+            "end at byte 43: 1 bytes after the HELLO",
         ),
         (
             {
@@ -80,12 +88,26 @@ fn hostile_messages_are_dropped_and_counted_by_reason() {
     feed(
         &mut n,
         addr(1),
-        msg(2, 1, Body::Hello { pos: pt(1.0, 1.0) }),
+        msg(
+            2,
+            1,
+            Body::Hello {
+                pos: pt(1.0, 1.0),
+                check: None,
+            },
+        ),
     );
     feed(
         &mut n,
         addr(2),
-        msg(1, 1, Body::Hello { pos: pt(1.0, 1.0) }),
+        msg(
+            1,
+            1,
+            Body::Hello {
+                pos: pt(1.0, 1.0),
+                check: None,
+            },
+        ),
     );
     // A JOIN for the node's own id; one over the hop limit.
     let join = |joiner, hops| Body::Join {
@@ -96,7 +118,7 @@ fn hostile_messages_are_dropped_and_counted_by_reason() {
     };
     feed(&mut n, addr(3), msg(3, 0, join(1, 0)));
     // A LEAVE from a node it does not know.
-    feed(&mut n, addr(4), msg(4, 1, Body::Leave));
+    feed(&mut n, addr(4), msg(4, 1, Body::Leave { entries: vec![] }));
     // A NOTIFY naming the receiver.
     let me = Entry {
         id: 1,
@@ -106,7 +128,14 @@ fn hostile_messages_are_dropped_and_counted_by_reason() {
     feed(
         &mut n,
         addr(5),
-        msg(5, 1, Body::Notify { entries: vec![me] }),
+        msg(
+            5,
+            1,
+            Body::Notify {
+                entries: vec![me],
+                gone: None,
+            },
+        ),
     );
     // A VIEW nobody asked for; a JOIN_REPLY to a member is news, not a join.
     feed(
@@ -127,13 +156,49 @@ fn hostile_messages_are_dropped_and_counted_by_reason() {
     feed(
         &mut n,
         addr(7),
-        msg(7, 1, Body::Hello { pos: pt(2.0, 2.0) }),
+        msg(
+            7,
+            1,
+            Body::Hello {
+                pos: pt(2.0, 2.0),
+                check: None,
+            },
+        ),
     );
-    feed(&mut n, addr(7), msg(7, 1, Body::Move { pos: pt(3.0, 3.0) }));
-    let mut new_epoch = msg(7, 1, Body::Move { pos: pt(4.0, 4.0) });
+    feed(
+        &mut n,
+        addr(7),
+        msg(
+            7,
+            1,
+            Body::Move {
+                pos: pt(3.0, 3.0),
+                check: None,
+            },
+        ),
+    );
+    let mut new_epoch = msg(
+        7,
+        1,
+        Body::Move {
+            pos: pt(4.0, 4.0),
+            check: None,
+        },
+    );
     new_epoch.epoch = 5;
     feed(&mut n, addr(7), new_epoch);
-    feed(&mut n, addr(7), msg(7, 2, Body::Move { pos: pt(9.0, 9.0) }));
+    feed(
+        &mut n,
+        addr(7),
+        msg(
+            7,
+            2,
+            Body::Move {
+                pos: pt(9.0, 9.0),
+                check: None,
+            },
+        ),
+    );
     let r = &n.stats().rejected;
     let count = |k: &str| r.get(k).copied().unwrap_or(0);
     assert_eq!(count("own address as source"), 1);
@@ -158,7 +223,14 @@ fn join_hop_limit_and_non_members() {
     feed(
         &mut n,
         addr(2),
-        msg(2, 1, Body::Hello { pos: pt(50.0, 0.0) }),
+        msg(
+            2,
+            1,
+            Body::Hello {
+                pos: pt(50.0, 0.0),
+                check: None,
+            },
+        ),
     );
     let join = |hops| Body::Join {
         joiner: 9,

@@ -14,11 +14,12 @@
 //!   datagram sent went to another address and survives its encoding
 //!   within the datagram limit.
 
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::geometry::Point;
-use super::node::{Config, Node, Timer};
-use super::wire::{Body, Entry, Msg, Status, MAX_DATAGRAM};
+use super::node::{Config, Node, Protocol, Timer};
+use super::wire::{Body, Check, Entry, Msg, Status, MAX_DATAGRAM};
 use crate::runtime::{OutboxOf, Process, Wire};
 
 /// Decoding untrusted bytes: no panic, and a decoded message round-trips.
@@ -83,6 +84,21 @@ impl Script<'_> {
         }
         es
     }
+    /// A hardened check, sometimes none (a paper node's message).
+    fn check(&mut self) -> Option<Check> {
+        if self.byte().is_multiple_of(4) {
+            return None;
+        }
+        let seen = self.pos();
+        let knows = (0..self.byte() % 5)
+            .map(|_| self.who().0)
+            .collect::<BTreeSet<u64>>();
+        Some(Check {
+            seen,
+            knows: knows.into_iter().collect(),
+            hints: self.entries(),
+        })
+    }
     fn msg(&mut self) -> (SocketAddr, Msg) {
         let (from, addr) = self.who();
         let body = match self.byte() % 8 {
@@ -99,12 +115,24 @@ impl Script<'_> {
                 hops: 0,
                 entries: self.entries(),
             },
-            2 => Body::Hello { pos: self.pos() },
-            3 | 4 => Body::Move { pos: self.pos() },
+            2 => Body::Hello {
+                pos: self.pos(),
+                check: self.check(),
+            },
+            3 | 4 => Body::Move {
+                pos: self.pos(),
+                check: self.check(),
+            },
             5 => Body::Notify {
                 entries: self.entries(),
+                gone: match self.byte() % 3 {
+                    0 => Some(self.who().0),
+                    _ => None,
+                },
             },
-            6 => Body::Leave,
+            6 => Body::Leave {
+                entries: self.entries(),
+            },
             _ => Body::Query,
         };
         let seq = if body.kind().sequenced() {
@@ -134,7 +162,12 @@ pub fn node_script(bytes: &[u8]) {
         dead_after_ms: 350,
         join_timeout_ms: 200,
         gap_ms: 50,
-        hello_notify: true,
+        // Both protocols: the script's first byte chooses.
+        protocol: if bytes.first().is_some_and(|b| b % 2 == 1) {
+            Protocol::Paper
+        } else {
+            Protocol::Hardened
+        },
         ..Config::default()
     };
     let start = Point::new(80.0, 80.0).expect("a point");

@@ -203,6 +203,37 @@ impl View {
         out
     }
 
+    /// `aoi_V(x)`: the other sites within distance `r` of x. Empty when x
+    /// is not a site.
+    pub fn within(&self, x: Id, r: f64) -> BTreeSet<Id> {
+        let Some(p) = self.position(x) else {
+            return BTreeSet::new();
+        };
+        self.sites
+            .iter()
+            .filter(|&(&z, q)| z != x && p.within(q, r))
+            .map(|(&z, _)| z)
+            .collect()
+    }
+
+    /// What became relevant to x from view `before` (None: x was not
+    /// known, everything is news) to this one, kind by kind: sites that
+    /// entered x's AOI, and sites that became enclosing neighbours of x (a
+    /// site that was enclosing and now enters the AOI is news).
+    pub fn news(&self, before: Option<&View>, x: Id, r: f64) -> BTreeSet<Id> {
+        let (aoi, enc) = (self.within(x, r), self.enclosing(x));
+        match before {
+            None => aoi.union(&enc).copied().collect(),
+            Some(b) => {
+                let (was_aoi, was_enc) = (b.within(x, r), b.enclosing(x));
+                aoi.difference(&was_aoi)
+                    .chain(enc.difference(&was_enc))
+                    .copied()
+                    .collect()
+            }
+        }
+    }
+
     /// `rel_V(x)`: the sites relevant to x — within distance `r` of it, or
     /// its enclosing neighbours. Empty when x is not a site.
     pub fn relevant(&self, x: Id, r: f64) -> BTreeSet<Id> {

@@ -142,7 +142,7 @@ mod tests {
             from: 1,
             epoch,
             seq,
-            body: Body::Leave,
+            body: Body::Leave { entries: vec![] },
         }
     }
 

@@ -10,22 +10,42 @@
 //! neighbours* — those whose Voronoi regions, in the node's local view,
 //! share an edge with its own. Enclosing neighbours keep the overlay
 //! connected and are the ones that notice other nodes coming into one's
-//! AOI. What is implemented is the shared description of this workbench
-//! (`/work/notes/von-protocol.md`), which the VON model implements too:
+//! AOI. What is implemented is the workbench's protocol description
+//! `/work/notes/von-protocol-v2.md`, which the VON model
+//! (`models/src/von`) checks too, in both of its protocols
+//! ([`Protocol`], a [`Config`] field):
 //!
-//! * **JOIN** goes to any gateway and greedily towards the joiner's
-//!   position (to the entry closest to it, ties to the smaller id, with a
-//!   hop limit); the node with no entry strictly closer accepts and
-//!   answers JOIN_REPLY: itself and its entries relevant to the joiner.
-//!   The joiner keeps what is relevant to it and says HELLO to each.
-//! * **MOVE** goes to every entry; each receiver compares what is relevant
-//!   to the mover in its own view before and after, and sends NOTIFY with
-//!   the newly relevant nodes; the mover says HELLO to those it keeps.
-//! * **LEAVE**, or silence for `dead_after_ms` (heartbeats: MOVE to the
-//!   unchanged position), removes a node; each neighbour that removes it
-//!   NOTIFYs its other entries of the nodes that became relevant to them.
-//! * After every change a node prunes: entries neither in its AOI nor
-//!   enclosing are dropped.
+//! * **paper** — VON as published. JOIN goes to any gateway and greedily
+//!   towards the joiner's position (to the entry closest to it, ties to
+//!   the smaller id, with a hop limit); the node with no entry strictly
+//!   closer accepts and answers JOIN_REPLY: itself and its entries
+//!   relevant to the joiner. The joiner keeps what is relevant to it and
+//!   says HELLO to each; a HELLO just adds its sender. A MOVE goes to
+//!   every entry; each receiver sends NOTIFY with what became relevant to
+//!   the mover in its own view, per kind (a node that was enclosing and
+//!   enters the AOI is news). LEAVE, or silence for `dead_after_ms`
+//!   (heartbeats: MOVE to the unchanged position), removes a node; each
+//!   neighbour that removes it NOTIFYs its other entries of the nodes that
+//!   became relevant to them. After every change a node prunes: entries
+//!   neither in its AOI nor enclosing are dropped.
+//! * **hardened** (the default; the model's `correct`) — the paper plus
+//!   v2's a–f: HELLO and MOVE carry a [`Check`] (the sender's table ids
+//!   `knows`, where it believes the receiver is `seen`, and `hints`: the
+//!   nodes relevant to the receiver in the sender's view); the receiver
+//!   of either ignores it if the sender is tombstoned, learns the sender
+//!   and the unknown hints, NOTIFYs exactly the relevant nodes missing
+//!   from `knows`, prunes, greets the hinted nodes it kept, and answers
+//!   with a HELLO when `seen` is not where it is. Removed nodes are
+//!   tombstoned (never added again, for `tombstone_ms`; for ever without
+//!   heartbeats); repair NOTIFYs name the node `gone` and a receiver
+//!   removes it (with its own repair) or tombstones it; a LEAVE hands
+//!   each receiver the nodes relevant to it once the leaver is gone.
+//!
+//! What the hardened protocol does not repair (pinned in
+//! `impls/tests/von_sim.rs`, and found by the model checker too): a crash
+//! of the only node that linked two groups; steps much longer than R
+//! (an enclosing pair beyond R can be missed; with world-long jumps a
+//! HELLO/NOTIFY cycle was found that never settles).
 //!
 //! The files: [`geometry`] (positions, local views, enclosing neighbours
 //! with spade and exact predicates), [`wire`] (messages and their binary
@@ -35,15 +55,26 @@
 //! ## Implementation notes: deliberate choices and deviations
 //!
 //! * **Every MOVE receiver runs the NOTIFY check**, not only the mover's
-//!   boundary neighbours as in VON (the notes' choice: a superset).
-//! * **`hello_notify`** (a [`Config`] flag, off by default, so the notes'
-//!   semantics is the default): a HELLO receiver runs the MOVE receiver's
-//!   check for the sender (before: ∅ if unknown) and NOTIFYs it. Without
-//!   it, the notes' JOIN leaves a joiner without the neighbours its
-//!   acceptor did not know (in a 20-node run of `impls/tests/von_sim.rs`,
-//!   16 missing table entries at 11 nodes), and nothing later repairs
-//!   that; with it, every table is complete after any sequence of joins
-//!   there. VAST does something similar; the model does not.
+//!   boundary neighbours as in VON (v2's choice, the model's too: a
+//!   superset).
+//! * **Conformance**: the node is driven message by message against the
+//!   model by `conformance/src/von` (grid cell (x,y) ↔ position (x,y),
+//!   n_i ↔ id i); every handler sends in the model's order (NOTIFY to the
+//!   sender, then HELLOs to hinted nodes in id order, then the answer), so
+//!   per-link order agrees. The old `hello_notify` option is gone: the
+//!   hardened protocol's checked HELLO subsumes it.
+//! * **Hardened field bounds**: a check lists at most
+//!   [`wire::MAX_KNOWS`] ids (a longer table lists its first ones: the
+//!   receiver then notifies some known nodes, harmless) and
+//!   [`wire::MAX_HINTS`] hints (the rest follow as NOTIFYs).
+//! * **Tombstones expire** after `tombstone_ms` (on the heartbeat tick),
+//!   so that a node restarted under the same id can come back; the model's
+//!   are for ever. A LEAVE from a non-entry is still taken for its
+//!   hand-over entries (hardened), and counted as rejected only when it
+//!   lists none.
+//! * **Heartbeats** in the hardened protocol are full MOVEs with their
+//!   checks, so they also repair (a heartbeat's check NOTIFYs what the
+//!   receiver sees missing).
 //! * **Ids** are `u64`, given by the driver (the simulator: slot numbers;
 //!   over UDP: the first 8 bytes of SHA-1 of `ip:port`). Ties between
 //!   equidistant JOIN forwarding candidates go to the smaller id. A JOIN
@@ -86,5 +117,5 @@ pub mod wire;
 pub mod workload;
 
 pub use geometry::{Id, Point, View};
-pub use node::{Config, Event, Neighbour, Node, NotEnabled, Stats, Timer};
-pub use wire::{Body, Entry, Kind, Msg, Status};
+pub use node::{Config, Event, Mutation, Neighbour, Node, NotEnabled, Protocol, Stats, Timer};
+pub use wire::{Body, Check, Entry, Kind, Msg, Status};

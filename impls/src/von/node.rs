@@ -1,15 +1,62 @@
 //! The sans-IO VON node: state, configuration, local commands (join,
 //! move, leave) and the handling of every message, as
-//! `/work/notes/von-protocol.md` describes them (see the module notes in
-//! [`super`] for the deviations).
+//! `/work/notes/von-protocol-v2.md` describes them, in either of its two
+//! protocols ([`Protocol`]: the paper's, or the hardened one, the
+//! default); see the module notes in [`super`] for the deviations.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
 use super::geometry::{Id, Point, View};
 use super::link::{Accept, Links};
-use super::wire::{Body, Entry, Kind, Msg, Status, MAX_ENTRIES};
+use super::wire::{Body, Check, Entry, Kind, Msg, Status, MAX_ENTRIES, MAX_HINTS, MAX_KNOWS};
 use crate::runtime::{Millis, OutboxOf, Process};
+
+/// Which VON a node runs (`/work/notes/von-protocol-v2.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// VON as published: plain HELLO and MOVE, the MOVE receiver's
+    /// before/after check (per kind), repair NOTIFYs after a removal.
+    Paper,
+    /// VON as the model checker found it correct (v2 a–f): HELLO and MOVE
+    /// carry the sender's table (`knows`), its belief of the receiver's
+    /// position (`seen`) and hints; both are checked exactly and answered
+    /// when `seen` is wrong; removed nodes are tombstoned; repair NOTIFYs
+    /// name the node gone; LEAVE hands over the leaver's neighbours.
+    #[default]
+    Hardened,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Paper => "paper",
+            Protocol::Hardened => "hardened",
+        }
+    }
+
+    /// `paper`, or `hardened` (also called `correct`, the model's name).
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s {
+            "paper" => Some(Protocol::Paper),
+            "hardened" | "correct" => Some(Protocol::Hardened),
+            _ => None,
+        }
+    }
+}
+
+/// Deliberate bugs, for the conformance harness's negative controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mutation {
+    #[default]
+    None,
+    /// HELLO and MOVE receivers never NOTIFY the sender.
+    NoNotifyCheck,
+    /// A removal is not followed by repair NOTIFYs.
+    NoRepairNotify,
+    /// Removed nodes are not tombstoned (hardened).
+    NoTombstones,
+}
 
 /// Knobs of a node. A period of zero switches its timer off (the
 /// conformance harness and the large simulations drive time themselves).
@@ -33,11 +80,14 @@ pub struct Config {
     /// How long a message held back behind a missing sequence number waits
     /// before the missing ones are given up as lost.
     pub gap_ms: Millis,
-    /// Not in the protocol notes (off by default): a HELLO receiver runs
-    /// the MOVE receiver's NOTIFY check for the sender, so that a joiner
-    /// learns the neighbours its acceptor did not know (the notes' JOIN
-    /// leaves those missing; see the module notes and `von_sim.rs`).
-    pub hello_notify: bool,
+    /// The paper's VON or the hardened one (the default).
+    pub protocol: Protocol,
+    /// How long a removed node stays tombstoned (hardened): news of it is
+    /// ignored meanwhile. 0: for ever (the model's tombstones; also what
+    /// a node without heartbeats gets, as expiry runs on its tick).
+    pub tombstone_ms: Millis,
+    /// A deliberate bug (tests only).
+    pub mutation: Mutation,
 }
 
 impl Default for Config {
@@ -50,7 +100,9 @@ impl Default for Config {
             join_timeout_ms: 2000,
             join_attempts: 3,
             gap_ms: 500,
-            hello_notify: false,
+            protocol: Protocol::Hardened,
+            tombstone_ms: 60_000,
+            mutation: Mutation::None,
         }
     }
 }
@@ -149,6 +201,8 @@ pub struct Stats {
     pub gaps_skipped: u64,
     /// Entries presumed failed.
     pub failures: u64,
+    /// HELLOs and MOVEs ignored because their sender is tombstoned.
+    pub from_removed: u64,
     /// Messages dropped, by reason (hostile, stale, or out of place).
     pub rejected: BTreeMap<&'static str, u64>,
 }
@@ -177,6 +231,8 @@ pub struct Node {
     pos: Point,
     status: Status,
     table: BTreeMap<Id, Neighbour>,
+    /// Removed nodes (hardened) and when they were removed.
+    tombstones: BTreeMap<Id, Millis>,
     links: Links,
     /// When we last sent anything to each address (heartbeats go only to
     /// entries that got nothing else for a period).
@@ -199,6 +255,7 @@ impl Node {
             pos,
             status: Status::Outside,
             table: BTreeMap::new(),
+            tombstones: BTreeMap::new(),
             links: Links::default(),
             last_sent: BTreeMap::new(),
             joining: None,
@@ -211,6 +268,26 @@ impl Node {
     pub fn first(cfg: Config, id: Id, addr: SocketAddr, pos: Point) -> Node {
         let mut n = Node::new(cfg, id, addr, pos);
         n.status = Status::Member;
+        n
+    }
+
+    /// A member whose table starts with `entries` (pruned): a settled
+    /// overlay's node, for drivers that build one (the conformance harness
+    /// starts from the model's settled initial state this way).
+    pub fn member(
+        cfg: Config,
+        id: Id,
+        addr: SocketAddr,
+        pos: Point,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> Node {
+        let mut n = Node::first(cfg, id, addr, pos);
+        for e in entries {
+            if e.id != id && e.addr != addr {
+                n.upsert(e.id, e.addr, e.pos);
+            }
+        }
+        n.prune();
         n
     }
 
@@ -254,6 +331,13 @@ impl Node {
     /// This node's local view: itself and its entries.
     pub fn view(&self) -> View {
         View::of(self.id, self.pos, self.entries())
+    }
+    /// The tombstoned ids (hardened).
+    pub fn tombstones(&self) -> BTreeSet<Id> {
+        self.tombstones.keys().copied().collect()
+    }
+    fn hardened(&self) -> bool {
+        self.cfg.protocol == Protocol::Hardened
     }
     pub fn stats(&self) -> &Stats {
         &self.stats
@@ -306,10 +390,7 @@ impl Node {
             )));
         }
         self.pos = pos;
-        let to: Vec<SocketAddr> = self.table.values().map(|n| n.addr).collect();
-        for a in to {
-            self.send(a, Body::Move { pos }, out);
-        }
+        self.send_moves(out);
         self.prune();
         Ok(())
     }
@@ -322,9 +403,26 @@ impl Node {
                 self.status.name()
             )));
         }
-        let to: Vec<SocketAddr> = self.table.values().map(|n| n.addr).collect();
-        for a in to {
-            self.send(a, Body::Leave, out);
+        // Hardened: each receiver gets the nodes relevant to it once this
+        // node is gone, in this node's view without itself.
+        let rest = View::new(self.entries());
+        let to: Vec<(Id, SocketAddr)> = self.table.iter().map(|(&z, n)| (z, n.addr)).collect();
+        for (z, a) in to {
+            let entries = if self.hardened() {
+                let mut rel = rest.relevant(z, self.cfg.aoi);
+                rel.remove(&z);
+                rel.into_iter().filter_map(|w| self.entry(w)).collect()
+            } else {
+                Vec::new()
+            };
+            let mut chunks: Vec<Vec<Entry>> =
+                entries.chunks(MAX_ENTRIES).map(|c| c.to_vec()).collect();
+            if chunks.is_empty() {
+                chunks.push(Vec::new());
+            }
+            for entries in chunks {
+                self.send(a, Body::Leave { entries }, out);
+            }
         }
         self.table.clear();
         self.status = Status::Left;
@@ -413,26 +511,157 @@ impl Node {
         self.table.retain(|id, _| keep.contains(id));
     }
 
-    /// LEAVE or failure of `gone`: remove it, and tell every remaining
-    /// entry w of the sites that became relevant to w by the removal.
+    fn tombstone(&mut self, id: Id) {
+        if self.hardened() && self.cfg.mutation != Mutation::NoTombstones {
+            self.tombstones.insert(id, self.now);
+        }
+    }
+
+    /// Adds every listed node that is not this node, not known and not
+    /// tombstoned (never overwriting a known position); returns them.
+    fn learn_unknown(&mut self, entries: &[Entry]) -> BTreeSet<Id> {
+        let mut added = BTreeSet::new();
+        for e in entries {
+            if e.id == self.id || e.addr == self.addr {
+                // A correct node never lists the receiver to itself.
+                self.reject("list naming this node");
+                continue;
+            }
+            if !self.table.contains_key(&e.id) && !self.tombstones.contains_key(&e.id) {
+                self.upsert(e.id, e.addr, e.pos);
+                added.insert(e.id);
+            }
+        }
+        added
+    }
+
+    /// The check a hardened HELLO or MOVE to `z` carries, `z` believed at
+    /// `seen`: this node's table, and the nodes relevant to z in its view
+    /// (z added at `seen` if not listed), minus z.
+    fn check_for(&self, view: &View, z: Id, seen: Point) -> (Check, Vec<Entry>) {
+        let knows: Vec<Id> = self.table.keys().copied().collect();
+        let rel = if self.table.contains_key(&z) {
+            view.relevant(z, self.cfg.aoi)
+        } else {
+            let mut sites = view.sites().clone();
+            sites.insert(z, seen);
+            View::new(sites).relevant(z, self.cfg.aoi)
+        };
+        let mut hints: Vec<Entry> = rel
+            .into_iter()
+            .filter(|&w| w != z)
+            .filter_map(|w| self.entry(w))
+            .collect();
+        let spill = if hints.len() > MAX_HINTS {
+            hints.split_off(MAX_HINTS)
+        } else {
+            Vec::new()
+        };
+        let mut knows = knows;
+        knows.truncate(MAX_KNOWS);
+        (Check { seen, knows, hints }, spill)
+    }
+
+    /// HELLO to `z` at `to`, believed at `seen` (hardened: with a check).
+    fn hello(&mut self, z: Id, to: SocketAddr, seen: Point, out: &mut Out) {
+        let pos = self.pos;
+        if !self.hardened() {
+            return self.send(to, Body::Hello { pos, check: None }, out);
+        }
+        let (check, spill) = self.check_for(&self.view(), z, seen);
+        self.send(
+            to,
+            Body::Hello {
+                pos,
+                check: Some(check),
+            },
+            out,
+        );
+        self.spill(to, spill, out);
+    }
+
+    /// Hints beyond [`MAX_HINTS`] follow as NOTIFYs.
+    fn spill(&mut self, to: SocketAddr, spill: Vec<Entry>, out: &mut Out) {
+        if !spill.is_empty() {
+            self.send_list(
+                to,
+                spill,
+                |entries| Body::Notify {
+                    entries,
+                    gone: None,
+                },
+                out,
+            );
+        }
+    }
+
+    /// HELLO to each of `ids` still in the table (id order), at the
+    /// position the table holds.
+    fn greet(&mut self, ids: impl IntoIterator<Item = Id>, out: &mut Out) {
+        for z in ids {
+            if let Some(n) = self.table.get(&z).copied() {
+                self.hello(z, n.addr, n.pos, out);
+            }
+        }
+    }
+
+    /// MOVE to every entry (id order), at this node's position (a move, or
+    /// the heartbeat), before pruning.
+    fn send_moves(&mut self, out: &mut Out) {
+        let pos = self.pos;
+        let view = self.view();
+        let to: Vec<(Id, Neighbour)> = self.table.iter().map(|(&z, n)| (z, *n)).collect();
+        for (z, n) in to {
+            if !self.hardened() {
+                self.send(n.addr, Body::Move { pos, check: None }, out);
+                continue;
+            }
+            let (check, spill) = self.check_for(&view, z, n.pos);
+            self.send(
+                n.addr,
+                Body::Move {
+                    pos,
+                    check: Some(check),
+                },
+                out,
+            );
+            self.spill(n.addr, spill, out);
+        }
+    }
+
+    /// LEAVE or failure of `gone`: remove it (hardened: tombstone it), and
+    /// tell every remaining entry w of the sites that became relevant to
+    /// w by the removal (per kind; hardened: naming `gone`).
     fn remove_and_repair(&mut self, gone: Id, out: &mut Out) {
         let before = self.view();
         if self.table.remove(&gone).is_none() {
             return;
         }
+        self.tombstone(gone);
+        if self.cfg.mutation == Mutation::NoRepairNotify {
+            return;
+        }
         let after = self.view();
+        let named = self.hardened().then_some(gone);
         let ws: Vec<Id> = self.table.keys().copied().collect();
         for w in ws {
-            let was = before.relevant(w, self.cfg.aoi);
             let new: Vec<Entry> = after
-                .relevant(w, self.cfg.aoi)
+                .news(Some(&before), w, self.cfg.aoi)
                 .into_iter()
-                .filter(|z| !was.contains(z) && *z != w && *z != self.id)
+                .filter(|z| *z != w && *z != self.id)
                 .filter_map(|z| self.entry(z))
                 .collect();
             if !new.is_empty() {
                 let to = self.table[&w].addr;
-                self.send_list(to, new, |entries| Body::Notify { entries }, out);
+                self.send_list(
+                    to,
+                    new,
+                    |entries| Body::Notify {
+                        entries,
+                        gone: named,
+                    },
+                    out,
+                );
             }
         }
         // Removing a site removes no Delaunay edge between the others, so
@@ -464,19 +693,29 @@ impl Node {
                 hops,
             } => self.on_join(joiner, addr, pos, hops, out),
             Body::JoinReply { hops, entries } => self.on_join_reply(sender, hops, entries, out),
-            Body::Hello { pos } if self.cfg.hello_notify => self.on_move(sender, from, pos, out),
-            Body::Hello { pos } => {
+            Body::Hello { .. } | Body::Move { .. }
+                if self.hardened() && self.tombstones.contains_key(&sender) =>
+            {
+                self.stats.from_removed += 1;
+            }
+            Body::Hello { pos, .. } if !self.hardened() => {
                 self.upsert(sender, from, pos);
                 self.prune();
             }
-            Body::Move { pos } => self.on_move(sender, from, pos, out),
-            Body::Notify { entries } => self.on_notify(entries, out),
-            Body::Leave => {
-                if self.table.get(&sender).is_some_and(|n| n.addr == from) {
+            Body::Hello { pos, check } | Body::Move { pos, check } => {
+                self.on_move(sender, from, pos, check, out)
+            }
+            Body::Notify { entries, gone } => self.on_notify(entries, gone, out),
+            Body::Leave { entries } => {
+                let listed = self.table.get(&sender).is_some_and(|n| n.addr == from);
+                if listed {
                     self.remove_and_repair(sender, out);
-                } else {
-                    self.reject("LEAVE from a non-entry");
+                } else if entries.is_empty() {
+                    return self.reject("LEAVE from a non-entry");
                 }
+                let added = self.learn_unknown(&entries);
+                self.prune();
+                self.greet(added, out);
             }
             // Answered (or dropped) before ordering; never held on a link.
             Body::Query | Body::View { .. } => self.reject("QUERY or VIEW on a link"),
@@ -535,7 +774,7 @@ impl Node {
             // The rest of a split reply, or a late answer to a repeated
             // JOIN: news of neighbours, taken as NOTIFY takes them (no
             // known position overwritten).
-            return self.on_notify(entries, out);
+            return self.on_notify(entries, None, out);
         }
         self.status = Status::Member;
         self.joining = None;
@@ -544,13 +783,13 @@ impl Node {
                 self.reject("list naming this node");
                 continue;
             }
-            self.upsert(e.id, e.addr, e.pos);
+            if !self.tombstones.contains_key(&e.id) {
+                self.upsert(e.id, e.addr, e.pos);
+            }
         }
         self.prune();
-        let to: Vec<SocketAddr> = self.table.values().map(|n| n.addr).collect();
-        for a in to {
-            self.send(a, Body::Hello { pos: self.pos }, out);
-        }
+        let all: Vec<Id> = self.table.keys().copied().collect();
+        self.greet(all, out);
         out.event(Event::Joined {
             acceptor,
             hops,
@@ -558,45 +797,84 @@ impl Node {
         });
     }
 
-    fn on_move(&mut self, mover: Id, from: SocketAddr, pos: Point, out: &mut Out) {
-        let before: BTreeSet<Id> = if self.table.contains_key(&mover) {
-            self.view().relevant(mover, self.cfg.aoi)
-        } else {
-            BTreeSet::new()
+    /// MOVE (both protocols) or HELLO (hardened) from `x` at `from`: learn
+    /// x at `pos` and tell it what it misses. Paper: the nodes that became
+    /// relevant to x in this node's view (per kind; all of them if x was
+    /// unknown). Hardened: learn the hints first; then exactly the nodes
+    /// relevant to x here that x's `knows` lacks; greet the hinted nodes
+    /// kept; and answer x with a HELLO if x believes this node elsewhere.
+    fn on_move(
+        &mut self,
+        x: Id,
+        from: SocketAddr,
+        pos: Point,
+        check: Option<Check>,
+        out: &mut Out,
+    ) {
+        let hardened = self.hardened();
+        let answer = hardened && check.as_ref().is_some_and(|c| c.seen != self.pos);
+        let before = (!hardened && self.table.contains_key(&x)).then(|| self.view());
+        self.upsert(x, from, pos);
+        let hinted = match &check {
+            Some(c) if hardened => self.learn_unknown(&c.hints),
+            _ => BTreeSet::new(),
         };
-        self.upsert(mover, from, pos);
-        let after = self.view().relevant(mover, self.cfg.aoi);
-        let new: Vec<Entry> = after
+        let after = self.view();
+        let tell: BTreeSet<Id> = if hardened {
+            let knows: BTreeSet<Id> = check
+                .as_ref()
+                .map(|c| c.knows.iter().copied().collect())
+                .unwrap_or_default();
+            after
+                .relevant(x, self.cfg.aoi)
+                .into_iter()
+                .filter(|z| !knows.contains(z))
+                .collect()
+        } else {
+            after.news(before.as_ref(), x, self.cfg.aoi)
+        };
+        let new: Vec<Entry> = tell
             .into_iter()
-            .filter(|z| !before.contains(z) && *z != mover && *z != self.id)
+            .filter(|z| *z != x && *z != self.id)
             .filter_map(|z| self.entry(z))
             .collect();
-        if !new.is_empty() {
-            self.send_list(from, new, |entries| Body::Notify { entries }, out);
+        if !new.is_empty() && self.cfg.mutation != Mutation::NoNotifyCheck {
+            self.send_list(
+                from,
+                new,
+                |entries| Body::Notify {
+                    entries,
+                    gone: None,
+                },
+                out,
+            );
         }
         self.prune();
+        self.greet(hinted.into_iter().filter(|&z| z != x), out);
+        if answer {
+            // x has this node at a wrong position: set it right (`seen` as
+            // x told, so the answer needs no answer).
+            self.hello(x, from, pos, out);
+        }
     }
 
-    fn on_notify(&mut self, entries: Vec<Entry>, out: &mut Out) {
-        let mut added = Vec::new();
-        for e in entries {
-            if e.id == self.id || e.addr == self.addr {
-                // A correct node never lists the receiver to itself.
-                self.reject("list naming this node");
-                continue;
-            }
-            if !self.table.contains_key(&e.id) {
-                self.upsert(e.id, e.addr, e.pos);
-                added.push(e.id);
+    /// NOTIFY: (hardened, or whenever it names one) drop the node `gone`
+    /// with its own repair notification, or tombstone it if not listed;
+    /// then learn the listed nodes not known, keep the relevant ones,
+    /// greet those.
+    fn on_notify(&mut self, entries: Vec<Entry>, gone: Option<Id>, out: &mut Out) {
+        if let Some(g) = gone {
+            if g == self.id {
+                self.reject("NOTIFY naming this node gone");
+            } else if self.table.contains_key(&g) {
+                self.remove_and_repair(g, out);
+            } else {
+                self.tombstone(g);
             }
         }
+        let added = self.learn_unknown(&entries);
         self.prune();
-        for id in added {
-            if let Some(n) = self.table.get(&id) {
-                let a = n.addr;
-                self.send(a, Body::Hello { pos: self.pos }, out);
-            }
-        }
+        self.greet(added, out);
     }
 
     /// The answer to an inspection QUERY (any status).
@@ -644,9 +922,34 @@ impl Node {
                     .is_none_or(|&t| now.saturating_sub(t) >= self.cfg.heartbeat_ms)
             })
             .collect();
-        for a in quiet {
-            self.stats.heartbeats += 1;
-            self.send(a, Body::Move { pos: self.pos }, out);
+        if !quiet.is_empty() {
+            // Heartbeats: MOVEs to the unchanged position (hardened: with
+            // their checks, so a heartbeat also repairs), to the quiet
+            // entries only.
+            let view = self.view();
+            let pos = self.pos;
+            let to: Vec<(Id, Neighbour)> = self
+                .table
+                .iter()
+                .filter(|(_, n)| quiet.contains(&n.addr))
+                .map(|(&z, n)| (z, *n))
+                .collect();
+            for (z, n) in to {
+                self.stats.heartbeats += 1;
+                let (check, spill) = if self.hardened() {
+                    let (check, spill) = self.check_for(&view, z, n.pos);
+                    (Some(check), spill)
+                } else {
+                    (None, Vec::new())
+                };
+                self.send(n.addr, Body::Move { pos, check }, out);
+                self.spill(n.addr, spill, out);
+            }
+        }
+        if self.cfg.tombstone_ms > 0 {
+            let keep = self.cfg.tombstone_ms;
+            self.tombstones
+                .retain(|_, &mut t| now.saturating_sub(t) < keep);
         }
         // Forget send times of addresses no longer in the table.
         let live: BTreeSet<SocketAddr> = self.table.values().map(|n| n.addr).collect();

@@ -9,9 +9,13 @@
 //! entry      = id u64 | address | position
 //! JOIN       = joiner u64 | address | position | hops u32
 //! JOIN_REPLY = hops u32 | count u16 | entry × count
-//! HELLO      = position          MOVE = position
-//! NOTIFY     = count u16 | entry × count
-//! LEAVE      = (nothing)         QUERY = (nothing)
+//! HELLO      = position | check          MOVE = position | check
+//! check      = 0 u8                                   (paper: none)
+//!            | 1 u8 | seen position | knows u16 | id u64 × knows
+//!                   | hints u16 | entry × hints       (hardened)
+//! NOTIFY     = gone u8 (0 or 1) | [gone id u64] | count u16 | entry × count
+//! LEAVE      = count u16 | entry × count   (hand-over; empty in paper)
+//! QUERY      = (nothing)
 //! VIEW       = status u8 | position | aoi f64 | count u16 | entry × count
 //! ```
 //!
@@ -21,6 +25,13 @@
 //! (VON assumes TCP's FIFO links). HELLO, MOVE, NOTIFY and LEAVE are
 //! sequenced (seq ≥ 1); JOIN, JOIN_REPLY and the inspection pair QUERY /
 //! VIEW go to nodes that are not (yet) on a link and carry seq 0.
+//!
+//! The hardened protocol's fields (`/work/notes/von-protocol-v2.md`
+//! a–f): a HELLO's or MOVE's `check` tells the receiver which nodes the
+//! sender lists (`knows`), where it believes the receiver is (`seen`), and
+//! the nodes it believes relevant to the receiver (`hints`); a repair
+//! NOTIFY names the node that is `gone`; a LEAVE hands over the nodes
+//! relevant to its receiver once the leaver is gone.
 //!
 //! Binary rather than JSON (as CAN and Chord are): a moving node sends
 //! MOVE to every neighbour on every step, so the bytes per message are a
@@ -36,12 +47,19 @@ use super::geometry::{Id, Point};
 use crate::runtime::{Wire, WireError};
 
 /// The encoding's version (the first byte).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// The largest datagram a node sends or accepts.
 pub const MAX_DATAGRAM: usize = 8192;
 /// The most entries in one JOIN_REPLY, NOTIFY or VIEW: with IPv6
 /// addresses (43 bytes an entry) they fit [`MAX_DATAGRAM`].
 pub const MAX_ENTRIES: usize = 180;
+/// The most ids in a check's `knows`, and entries in its `hints`: with
+/// IPv6 hints a HELLO or MOVE fits [`MAX_DATAGRAM`]. A node with a longer
+/// table lists the first [`MAX_KNOWS`] ids (the receiver then notifies it
+/// of some it knows: harmless), and sends the hints beyond [`MAX_HINTS`]
+/// as NOTIFYs after the message.
+pub const MAX_KNOWS: usize = 400;
+pub const MAX_HINTS: usize = 100;
 /// Header bytes: version, kind, from, epoch, seq.
 pub const HEADER: usize = 26;
 
@@ -94,6 +112,21 @@ impl Status {
     }
 }
 
+/// What a hardened HELLO or MOVE adds to the sender's position, for the
+/// receiver's exact check (v2 a–c).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// Where the sender believes the receiver is: a receiver elsewhere
+    /// answers with a HELLO.
+    pub seen: Point,
+    /// The ids in the sender's table: the receiver NOTIFYs the sender of
+    /// exactly the relevant nodes missing from it.
+    pub knows: Vec<Id>,
+    /// The nodes relevant to the receiver in the sender's view (minus the
+    /// receiver), at the positions the sender believes.
+    pub hints: Vec<Entry>,
+}
+
 /// What a message says.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
@@ -108,14 +141,20 @@ pub enum Body {
     /// The acceptor itself and its entries relevant to the joiner; `hops`:
     /// the forwards the JOIN took.
     JoinReply { hops: u32, entries: Vec<Entry> },
-    /// "I am at `pos`; keep me if I am relevant to you."
-    Hello { pos: Point },
+    /// "I am at `pos`; keep me if I am relevant to you" (hardened: and
+    /// check what I miss).
+    Hello { pos: Point, check: Option<Check> },
     /// "I moved to `pos`" (also the heartbeat, with an unchanged `pos`).
-    Move { pos: Point },
-    /// "These became relevant to you."
-    Notify { entries: Vec<Entry> },
-    /// "I leave the overlay."
-    Leave,
+    Move { pos: Point, check: Option<Check> },
+    /// "These became relevant to you" (after a removal, hardened: "and
+    /// `gone` is gone").
+    Notify {
+        entries: Vec<Entry>,
+        gone: Option<Id>,
+    },
+    /// "I leave the overlay" (hardened: "and these are relevant to you
+    /// without me").
+    Leave { entries: Vec<Entry> },
     /// Inspection: "what do you know?" (not part of VON).
     Query,
     /// The answer to a QUERY: status, position, AOI radius, table.
@@ -144,7 +183,7 @@ impl Body {
             Body::Hello { .. } => Kind::Hello,
             Body::Move { .. } => Kind::Move,
             Body::Notify { .. } => Kind::Notify,
-            Body::Leave => Kind::Leave,
+            Body::Leave { .. } => Kind::Leave,
             Body::Query => Kind::Query,
             Body::View { .. } => Kind::View,
         }
@@ -153,7 +192,8 @@ impl Body {
     pub fn entries(&self) -> &[Entry] {
         match self {
             Body::JoinReply { entries, .. }
-            | Body::Notify { entries }
+            | Body::Notify { entries, .. }
+            | Body::Leave { entries }
             | Body::View { entries, .. } => entries,
             _ => &[],
         }
@@ -219,6 +259,18 @@ fn entries_len(es: &[Entry]) -> usize {
     2 + es.iter().map(|e| 8 + addr_len(&e.addr) + 16).sum::<usize>()
 }
 
+fn check_len(c: &Option<Check>) -> usize {
+    match c {
+        None => 1,
+        Some(c) => {
+            1 + 16
+                + 2
+                + 8 * c.knows.len().min(MAX_KNOWS)
+                + entries_len(&c.hints[..c.hints.len().min(MAX_HINTS)])
+        }
+    }
+}
+
 impl Msg {
     /// The length of [`Wire::encode`]'s output, without encoding (the node
     /// counts bytes of every message it sends and receives).
@@ -227,9 +279,12 @@ impl Msg {
             + match &self.body {
                 Body::Join { addr, .. } => 8 + addr_len(addr) + 16 + 4,
                 Body::JoinReply { entries, .. } => 4 + entries_len(entries),
-                Body::Notify { entries } => entries_len(entries),
-                Body::Hello { .. } | Body::Move { .. } => 16,
-                Body::Leave | Body::Query => 0,
+                Body::Notify { entries, gone } => {
+                    1 + 8 * usize::from(gone.is_some()) + entries_len(entries)
+                }
+                Body::Hello { check, .. } | Body::Move { check, .. } => 16 + check_len(check),
+                Body::Leave { entries } => entries_len(entries),
+                Body::Query => 0,
                 Body::View { entries, .. } => 1 + 16 + 8 + entries_len(entries),
             }
     }
@@ -257,15 +312,34 @@ fn put_addr(b: &mut Vec<u8>, a: &SocketAddr) {
 }
 
 fn put_entries(b: &mut Vec<u8>, es: &[Entry]) {
+    put_entries_max(b, es, MAX_ENTRIES)
+}
+
+fn put_entries_max(b: &mut Vec<u8>, es: &[Entry], max: usize) {
     // A node never builds a longer list (it splits); a hand-made one is
     // cut here rather than written with a wrong count.
-    let es = &es[..es.len().min(MAX_ENTRIES)];
+    let es = &es[..es.len().min(max)];
     b.extend_from_slice(&(es.len() as u16).to_be_bytes());
     for e in es {
         b.extend_from_slice(&e.id.to_be_bytes());
         put_addr(b, &e.addr);
         put_pos(b, &e.pos);
     }
+}
+
+fn put_check(b: &mut Vec<u8>, c: &Option<Check>) {
+    let Some(c) = c else {
+        b.push(0);
+        return;
+    };
+    b.push(1);
+    put_pos(b, &c.seen);
+    let knows = &c.knows[..c.knows.len().min(MAX_KNOWS)];
+    b.extend_from_slice(&(knows.len() as u16).to_be_bytes());
+    for id in knows {
+        b.extend_from_slice(&id.to_be_bytes());
+    }
+    put_entries_max(b, &c.hints, MAX_HINTS);
 }
 
 impl Wire for Msg {
@@ -292,9 +366,22 @@ impl Wire for Msg {
                 b.extend_from_slice(&hops.to_be_bytes());
                 put_entries(&mut b, entries);
             }
-            Body::Notify { entries } => put_entries(&mut b, entries),
-            Body::Hello { pos } | Body::Move { pos } => put_pos(&mut b, pos),
-            Body::Leave | Body::Query => {}
+            Body::Notify { entries, gone } => {
+                match gone {
+                    None => b.push(0),
+                    Some(g) => {
+                        b.push(1);
+                        b.extend_from_slice(&g.to_be_bytes());
+                    }
+                }
+                put_entries(&mut b, entries);
+            }
+            Body::Hello { pos, check } | Body::Move { pos, check } => {
+                put_pos(&mut b, pos);
+                put_check(&mut b, check);
+            }
+            Body::Leave { entries } => put_entries(&mut b, entries),
+            Body::Query => {}
             Body::View {
                 status,
                 pos,
@@ -399,32 +486,68 @@ impl Reader<'_> {
     }
 
     fn entries(&mut self) -> Result<Vec<Entry>, WireError> {
+        self.entries_named("count", "entries", MAX_ENTRIES)
+    }
+
+    fn entries_named(
+        &mut self,
+        count: &str,
+        list: &str,
+        max: usize,
+    ) -> Result<Vec<Entry>, WireError> {
         let at = self.at;
-        let n = usize::from(self.u16("count")?);
-        if n > MAX_ENTRIES {
-            return Err(fail(
-                "count",
-                at,
-                format!("{n} entries, more than {MAX_ENTRIES}"),
-            ));
+        let n = usize::from(self.u16(count)?);
+        if n > max {
+            return Err(fail(count, at, format!("{n} entries, more than {max}")));
         }
         let mut seen = BTreeSet::new();
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             let id_at = self.at;
-            let id = self.u64(&format!("entries[{i}].id"))?;
+            let id = self.u64(&format!("{list}[{i}].id"))?;
             if !seen.insert(id) {
                 return Err(fail(
-                    &format!("entries[{i}].id"),
+                    &format!("{list}[{i}].id"),
                     id_at,
                     format!("id {id} listed twice"),
                 ));
             }
-            let addr = self.addr(&format!("entries[{i}].addr"))?;
-            let pos = self.pos(&format!("entries[{i}].pos"))?;
+            let addr = self.addr(&format!("{list}[{i}].addr"))?;
+            let pos = self.pos(&format!("{list}[{i}].pos"))?;
             out.push(Entry { id, addr, pos });
         }
         Ok(out)
+    }
+
+    fn check(&mut self) -> Result<Option<Check>, WireError> {
+        let at = self.at;
+        match self.u8("check")? {
+            0 => return Ok(None),
+            1 => {}
+            other => return Err(fail("check", at, format!("{other} is neither 0 nor 1"))),
+        }
+        let seen = self.pos("seen")?;
+        let at = self.at;
+        let n = usize::from(self.u16("knows")?);
+        if n > MAX_KNOWS {
+            return Err(fail("knows", at, format!("{n} ids, more than {MAX_KNOWS}")));
+        }
+        let mut ids = BTreeSet::new();
+        let mut knows = Vec::with_capacity(n);
+        for i in 0..n {
+            let id_at = self.at;
+            let id = self.u64(&format!("knows[{i}]"))?;
+            if !ids.insert(id) {
+                return Err(fail(
+                    &format!("knows[{i}]"),
+                    id_at,
+                    format!("id {id} listed twice"),
+                ));
+            }
+            knows.push(id);
+        }
+        let hints = self.entries_named("hints", "hints", MAX_HINTS)?;
+        Ok(Some(Check { seen, knows, hints }))
     }
 
     fn msg(mut self) -> Result<Msg, WireError> {
@@ -476,14 +599,27 @@ impl Reader<'_> {
             },
             Kind::Hello => Body::Hello {
                 pos: self.pos("pos")?,
+                check: self.check()?,
             },
             Kind::Move => Body::Move {
                 pos: self.pos("pos")?,
+                check: self.check()?,
             },
-            Kind::Notify => Body::Notify {
+            Kind::Notify => {
+                let at = self.at;
+                let gone = match self.u8("gone")? {
+                    0 => None,
+                    1 => Some(self.u64("gone.id")?),
+                    other => return Err(fail("gone", at, format!("{other} is neither 0 nor 1"))),
+                };
+                Body::Notify {
+                    entries: self.entries()?,
+                    gone,
+                }
+            }
+            Kind::Leave => Body::Leave {
                 entries: self.entries()?,
             },
-            Kind::Leave => Body::Leave,
             Kind::Query => Body::Query,
             Kind::View => {
                 let at = self.at;

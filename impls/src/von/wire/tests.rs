@@ -39,15 +39,28 @@ fn sample() -> Vec<Msg> {
                 entries: vec![e(7, 1, 0.0, 0.0), e(8, 2, 10.0, 20.0)],
             },
         ),
-        h(1, Body::Hello { pos: pt(3.0, 4.0) }),
+        h(
+            1,
+            Body::Hello {
+                pos: pt(3.0, 4.0),
+                check: None,
+            },
+        ),
         h(
             2,
             Body::Move {
                 pos: pt(-3.0, 4.25),
+                check: None,
             },
         ),
-        h(3, Body::Notify { entries: vec![] }),
-        h(4, Body::Leave),
+        h(
+            3,
+            Body::Notify {
+                entries: vec![],
+                gone: None,
+            },
+        ),
+        h(4, Body::Leave { entries: vec![] }),
         h(0, Body::Query),
         h(
             0,
@@ -60,6 +73,42 @@ fn sample() -> Vec<Msg> {
                     addr: v6,
                     pos: pt(2.0, 2.0),
                 }],
+            },
+        ),
+        // 8..: the hardened protocol's fields.
+        h(
+            5,
+            Body::Move {
+                pos: pt(1.0, 2.0),
+                check: Some(Check {
+                    seen: pt(5.0, 6.0),
+                    knows: vec![1, 8],
+                    hints: vec![e(8, 2, 10.0, 20.0)],
+                }),
+            },
+        ),
+        h(
+            6,
+            Body::Hello {
+                pos: pt(1.0, 2.0),
+                check: Some(Check {
+                    seen: pt(0.0, 0.0),
+                    knows: vec![],
+                    hints: vec![],
+                }),
+            },
+        ),
+        h(
+            7,
+            Body::Notify {
+                entries: vec![e(8, 2, 10.0, 20.0)],
+                gone: Some(11),
+            },
+        ),
+        h(
+            8,
+            Body::Leave {
+                entries: vec![e(7, 1, 0.0, 0.0), e(8, 2, 10.0, 20.0)],
             },
         ),
     ]
@@ -80,7 +129,10 @@ fn header_layout_is_as_documented() {
         from: 0x0102030405060708,
         epoch: 9,
         seq: 10,
-        body: Body::Move { pos: pt(1.0, 2.0) },
+        body: Body::Move {
+            pos: pt(1.0, 2.0),
+            check: None,
+        },
     };
     let b = m.encode();
     assert_eq!(&b[..2], &[VERSION, 4]);
@@ -88,7 +140,21 @@ fn header_layout_is_as_documented() {
     assert_eq!(b[17], 9);
     assert_eq!(b[25], 10);
     assert_eq!(&b[26..34], &1.0f64.to_be_bytes());
-    assert_eq!(b.len(), 42);
+    assert_eq!(b[42], 0, "no check");
+    assert_eq!(b.len(), 43);
+    // A check: flag, seen, knows, hints.
+    let b = sample()[8].encode();
+    assert_eq!(b[42], 1);
+    assert_eq!(&b[43..51], &5.0f64.to_be_bytes());
+    assert_eq!(&b[59..61], &[0, 2]);
+    assert_eq!(&b[61..69], &1u64.to_be_bytes());
+    assert_eq!(&b[77..79], &[0, 1]);
+    assert_eq!(b.len(), 79 + 8 + 7 + 16);
+    // NOTIFY: gone flag and id before the list.
+    let b = sample()[10].encode();
+    assert_eq!(b[26], 1);
+    assert_eq!(&b[27..35], &11u64.to_be_bytes());
+    assert_eq!(&b[35..37], &[0, 1]);
 }
 
 fn err(b: &[u8]) -> String {
@@ -102,13 +168,45 @@ fn malformed_datagrams_name_field_and_offset() {
         err(&[]),
         "version at byte 0: truncated: needs 1 bytes, 0 left"
     );
-    assert_eq!(err(&[2]), "version at byte 0: 2, expected 1");
-    assert_eq!(err(&[1, 99]), "kind at byte 1: 99 is no message kind");
+    assert_eq!(err(&[1]), "version at byte 0: 1, expected 2");
+    assert_eq!(err(&[2, 99]), "kind at byte 1: 99 is no message kind");
     assert!(err(&mv[..15]).starts_with("epoch at byte 10: truncated: needs 8 bytes, 5 left"));
     assert!(err(&mv[..30]).starts_with("pos.x at byte 26: truncated"));
     let mut long = mv.clone();
     long.push(0);
-    assert_eq!(err(&long), "end at byte 42: 1 bytes after the MOVE");
+    assert_eq!(err(&long), "end at byte 43: 1 bytes after the MOVE");
+    // The hardened fields.
+    let mut flag = mv.clone();
+    flag[42] = 2;
+    assert_eq!(err(&flag), "check at byte 42: 2 is neither 0 nor 1");
+    let checked = sample()[8].encode();
+    assert!(err(&checked[..50]).starts_with("seen.x at byte 43: truncated"));
+    let mut knows = checked.clone();
+    knows[59..61].copy_from_slice(&(MAX_KNOWS as u16 + 1).to_be_bytes());
+    assert_eq!(err(&knows), "knows at byte 59: 401 ids, more than 400");
+    let mut twice = checked.clone();
+    twice[69..77].copy_from_slice(&1u64.to_be_bytes());
+    assert_eq!(err(&twice), "knows[1] at byte 69: id 1 listed twice");
+    let mut hints = checked.clone();
+    hints[77..79].copy_from_slice(&(MAX_HINTS as u16 + 1).to_be_bytes());
+    assert_eq!(err(&hints), "hints at byte 77: 101 entries, more than 100");
+    let mut hint_fam = checked.clone();
+    hint_fam[87] = 7;
+    assert_eq!(
+        err(&hint_fam),
+        "hints[0].addr.family at byte 87: 7 is neither 4 nor 6"
+    );
+    let mut gone = sample()[10].encode();
+    gone[26] = 3;
+    assert_eq!(err(&gone), "gone at byte 26: 3 is neither 0 nor 1");
+    assert!(err(&sample()[10].encode()[..30]).starts_with("gone.id at byte 27: truncated"));
+    let mut leave = sample()[11].encode();
+    leave[26..28].copy_from_slice(&[0, 3]);
+    assert!(
+        err(&leave).starts_with("entries[2].id at byte"),
+        "{}",
+        err(&leave)
+    );
     let mut nan = mv.clone();
     nan[34..42].copy_from_slice(&f64::NAN.to_be_bytes());
     assert_eq!(err(&nan), "pos at byte 26: y = NaN is not a finite number");
@@ -130,7 +228,7 @@ fn malformed_datagrams_name_field_and_offset() {
     reply[30..32].copy_from_slice(&(MAX_ENTRIES as u16 + 1).to_be_bytes());
     assert_eq!(err(&reply), "count at byte 30: 181 entries, more than 180");
     let mut dup = sample()[1].encode();
-    dup[32 + 31..32 + 39].copy_from_slice(&7u64.to_be_bytes());
+    dup[63..71].copy_from_slice(&7u64.to_be_bytes());
     assert_eq!(err(&dup), "entries[1].id at byte 63: id 7 listed twice");
     let mut fam = sample()[1].encode();
     fam[40] = 5;
@@ -155,6 +253,33 @@ fn malformed_datagrams_name_field_and_offset() {
     assert_eq!(err(&aoi), "aoi at byte 43: -1 is no radius");
     let big = vec![1u8; MAX_DATAGRAM + 1];
     assert_eq!(err(&big), "datagram at byte 0: 8193 bytes, more than 8192");
+}
+
+#[test]
+fn the_longest_check_fits_a_datagram() {
+    let v6: SocketAddr = "[2001:db8::1]:9".parse().unwrap();
+    let e = |id| Entry {
+        id,
+        addr: v6,
+        pos: pt(1.0, 1.0),
+    };
+    let m = Msg {
+        from: 1,
+        epoch: 0,
+        seq: 1,
+        body: Body::Move {
+            pos: pt(0.0, 0.0),
+            check: Some(Check {
+                seen: pt(1.0, 1.0),
+                knows: (0..MAX_KNOWS as u64).collect(),
+                hints: (0..MAX_HINTS as u64).map(e).collect(),
+            }),
+        },
+    };
+    let b = m.encode();
+    assert!(b.len() <= MAX_DATAGRAM, "{}", b.len());
+    assert_eq!(b.len(), m.encoded_len());
+    assert_eq!(Msg::decode(&b), Ok(m));
 }
 
 #[test]
@@ -209,6 +334,22 @@ fn arb_entries() -> impl Strategy<Value = Vec<Entry>> {
     })
 }
 
+fn arb_check() -> impl Strategy<Value = Option<Check>> {
+    prop_oneof![
+        Just(None),
+        (
+            arb_point(),
+            proptest::collection::btree_set(any::<u64>(), 0..20),
+            arb_entries()
+        )
+            .prop_map(|(seen, knows, hints)| Some(Check {
+                seen,
+                knows: knows.into_iter().collect(),
+                hints
+            })),
+    ]
+}
+
 fn arb_msg() -> impl Strategy<Value = Msg> {
     let body = prop_oneof![
         (any::<u64>(), arb_addr(), arb_point(), any::<u32>()).prop_map(
@@ -220,10 +361,11 @@ fn arb_msg() -> impl Strategy<Value = Msg> {
             }
         ),
         (any::<u32>(), arb_entries()).prop_map(|(hops, entries)| Body::JoinReply { hops, entries }),
-        arb_point().prop_map(|pos| Body::Hello { pos }),
-        arb_point().prop_map(|pos| Body::Move { pos }),
-        arb_entries().prop_map(|entries| Body::Notify { entries }),
-        Just(Body::Leave),
+        (arb_point(), arb_check()).prop_map(|(pos, check)| Body::Hello { pos, check }),
+        (arb_point(), arb_check()).prop_map(|(pos, check)| Body::Move { pos, check }),
+        (arb_entries(), proptest::option::of(any::<u64>()))
+            .prop_map(|(entries, gone)| Body::Notify { entries, gone }),
+        arb_entries().prop_map(|entries| Body::Leave { entries }),
         Just(Body::Query),
         (0u8..4, arb_point(), 0.0f64..1e6, arb_entries()).prop_map(|(s, pos, aoi, entries)| {
             Body::View {
