@@ -24,13 +24,13 @@ const MAX_WAIT_SECONDS: f64 = 86_400.0;
 /// Which JOIN the nodes run.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VonProtocol {
-    /// The workbench's protocol notes as written: a joiner learns only the
-    /// neighbours its acceptor knew.
-    Notes,
-    /// The notes plus `hello_notify`: a HELLO receiver tells the sender of
-    /// the neighbours that became relevant to it, so joins complete the
-    /// tables.
-    HelloNotify,
+    /// VON as the model checker found it correct (the model's `correct`):
+    /// MOVE and HELLO carry the sender's neighbours and hints, removed
+    /// nodes are tombstoned, LEAVE hands over.
+    Hardened,
+    /// VON as published (the model's `paper`): joiners learn only what
+    /// their acceptor knew, MOVE receivers report news only.
+    Paper,
 }
 
 /// Flags of `overlay node von`.
@@ -150,7 +150,7 @@ pub struct VonArgs {
           value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub heartbeat_ms: u64,
     /// The JOIN the nodes run (see the VON section of the README).
-    #[arg(long, value_enum, default_value_t = VonProtocol::HelloNotify, conflicts_with = "query")]
+    #[arg(long, value_enum, default_value_t = VonProtocol::Hardened, conflicts_with = "query")]
     pub protocol: VonProtocol,
     /// Report table changes (`neighbours` lines) after looking every this
     /// many ms; 0: never.
@@ -214,7 +214,10 @@ fn config(aoi: f64, heartbeat_ms: u64, protocol: VonProtocol) -> Config {
         dead_after_ms: heartbeat_ms.saturating_mul(7) / 2,
         join_timeout_ms: heartbeat_ms.saturating_mul(2),
         gap_ms: (heartbeat_ms / 2).max(1),
-        hello_notify: protocol == VonProtocol::HelloNotify,
+        protocol: match protocol {
+            VonProtocol::Hardened => overlay_impls::von::node::Protocol::Hardened,
+            VonProtocol::Paper => overlay_impls::von::node::Protocol::Paper,
+        },
         ..Config::default()
     }
 }
@@ -644,7 +647,7 @@ mod tests {
 
     #[test]
     fn timers_keep_the_default_ratios() {
-        let c = config(50.0, 1000, VonProtocol::Notes);
+        let c = config(50.0, 1000, VonProtocol::Hardened);
         assert_eq!(
             c,
             Config {
@@ -652,11 +655,11 @@ mod tests {
                 ..Config::default()
             }
         );
-        let c = config(50.0, 200, VonProtocol::HelloNotify);
+        let c = config(50.0, 200, VonProtocol::Hardened);
         assert_eq!(
             (c.dead_after_ms, c.join_timeout_ms, c.gap_ms),
             (700, 400, 100)
         );
-        assert!(c.hello_notify && c.check().is_ok());
+        assert!(c.protocol == overlay_impls::von::node::Protocol::Hardened && c.check().is_ok());
     }
 }

@@ -42,7 +42,7 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
         ("--speed", a.speed.is_some()),
         ("--steps", a.steps.is_some()),
         ("--warmup", a.warmup.is_some()),
-        ("--hello-notify", a.hello_notify),
+        ("--protocol", a.protocol.is_some()),
         ("--world", a.world.is_some()),
         ("--step-ms", a.step_ms.is_some()),
         ("--svg", a.svg.is_some()),

@@ -35,7 +35,10 @@ fn params(a: &SimulateArgs, nodes: usize, steps: usize) -> Result<Params, exit::
         p.step_ms = ms;
     }
     p.net = crate::simulate_cmd::net(a);
-    p.hello_notify = a.hello_notify;
+    if let Some(name) = &a.protocol {
+        p.protocol = overlay_impls::von::node::Protocol::parse(name)
+            .ok_or_else(|| input_error(format!("--protocol: `{name}` is not hardened or paper")))?;
+    }
     p.validate().map_err(input_error)?;
     Ok(p)
 }
@@ -98,7 +101,7 @@ fn to_json(r: &Report) -> Value {
         "speed": p.speed,
         "steps": p.steps,
         "warmup": p.warmup,
-        "hello_notify": p.hello_notify,
+        "protocol": p.protocol.name(),
         "step_ms": p.step_ms,
         "world": p.world,
         "seed": p.seed,
@@ -136,7 +139,7 @@ fn print_text(r: &Report, rss: Option<u64>) {
         p.world,
         p.world,
         p.seed,
-        if p.hello_notify { ", HELLO notifies" } else { "" }
+        if p.protocol == overlay_impls::von::node::Protocol::Paper { ", paper protocol" } else { "" }
     );
     println!(
         "joins: {} failed; {} messages, {} bytes",

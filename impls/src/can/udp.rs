@@ -618,8 +618,8 @@ pub fn client(
             .min()
             .unwrap_or(deadline)
             .min(deadline);
-        let Some((n, from)) =
-            crate::runtime::udp::recv_until(&socket, &mut buf, until).map_err(ClientError::Socket)?
+        let Some((n, from)) = crate::runtime::udp::recv_until(&socket, &mut buf, until)
+            .map_err(ClientError::Socket)?
         else {
             continue;
         };

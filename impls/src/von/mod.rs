@@ -11,7 +11,7 @@
 //! share an edge with its own. Enclosing neighbours keep the overlay
 //! connected and are the ones that notice other nodes coming into one's
 //! AOI. What is implemented is the workbench's protocol description
-//! `/work/notes/von-protocol-v2.md`, which the VON model
+//! the VON model's essay (`models/src/von/mod.rs`), which the VON model
 //! (`models/src/von`) checks too, in both of its protocols
 //! ([`Protocol`], a [`Config`] field):
 //!

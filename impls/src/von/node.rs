@@ -1,6 +1,6 @@
 //! The sans-IO VON node: state, configuration, local commands (join,
 //! move, leave) and the handling of every message, as
-//! `/work/notes/von-protocol-v2.md` describes them, in either of its two
+//! the VON model's essay (`models/src/von/mod.rs`) describes them, in either of its two
 //! protocols ([`Protocol`]: the paper's, or the hardened one, the
 //! default); see the module notes in [`super`] for the deviations.
 
@@ -12,7 +12,7 @@ use super::link::{Accept, Links};
 use super::wire::{Body, Check, Entry, Kind, Msg, Status, MAX_ENTRIES, MAX_HINTS, MAX_KNOWS};
 use crate::runtime::{Millis, OutboxOf, Process};
 
-/// Which VON a node runs (`/work/notes/von-protocol-v2.md`).
+/// Which VON a node runs (the VON model's essay (`models/src/von/mod.rs`)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Protocol {
     /// VON as published: plain HELLO and MOVE, the MOVE receiver's

@@ -656,8 +656,8 @@ pub fn query(
             .min()
             .unwrap_or(deadline)
             .min(deadline);
-        let Some((n, from)) =
-            crate::runtime::udp::recv_until(&socket, &mut buf, until).map_err(QueryError::Socket)?
+        let Some((n, from)) = crate::runtime::udp::recv_until(&socket, &mut buf, until)
+            .map_err(QueryError::Socket)?
         else {
             continue;
         };
@@ -737,7 +737,6 @@ mod tests {
             dead_after_ms: 350,
             join_timeout_ms: 300,
             gap_ms: 100,
-            hello_notify: true,
             ..Config::default()
         }
     }

@@ -26,7 +26,7 @@
 //! sequenced (seq ≥ 1); JOIN, JOIN_REPLY and the inspection pair QUERY /
 //! VIEW go to nodes that are not (yet) on a link and carry seq 0.
 //!
-//! The hardened protocol's fields (`/work/notes/von-protocol-v2.md`
+//! The hardened protocol's fields (the VON model's essay (`models/src/von/mod.rs`)
 //! a–f): a HELLO's or MOVE's `check` tells the receiver which nodes the
 //! sender lists (`knows`), where it believes the receiver is (`seen`), and
 //! the nodes it believes relevant to the receiver (`hints`); a repair

@@ -78,9 +78,28 @@
 //!
 //! ## Variants
 //!
-//! `correct` is the protocol above. `no-repair-notify` drops a departed
-//! neighbour without the repair notification (the 2004 paper's
-//! description of departure).
+//! `paper` is the protocol above. `correct` is VON hardened by the fixes
+//! the checker called for, one counterexample at a time (README, "VON
+//! model"):
+//!
+//! * a. each MOVE carries *hints*: the nodes relevant to its receiver in
+//!   the mover's view after the move (two nodes the mover stood between
+//!   may now enclose each other, and only the mover sees it);
+//! * b. MOVE and HELLO carry the sender's neighbour ids (`knows`) and where
+//!   it believes the receiver is (`seen`); HELLO carries hints as MOVE
+//!   does;
+//! * c. HELLO is checked as MOVE is, and the check sends exactly the
+//!   relevant nodes missing from `knows` (the paper's before/after diff in
+//!   the receiver's partial view misses what it wrongly believes the
+//!   sender knows); a receiver whose `seen` is wrong answers with a HELLO;
+//! * d. tombstones: a node never re-adds one it removed, and ignores its
+//!   HELLO and MOVE;
+//! * e. a repair NOTIFY names the departed node, which the receiver drops
+//!   first (it may not have timed it out yet);
+//! * f. LEAVE hands each receiver the nodes relevant to it without the
+//!   leaver.
+//!
+//! `no-repair-notify` is `correct` without the repair notification.
 
 pub mod action;
 mod compact;
