@@ -28,6 +28,10 @@ fn scope(
     failures: u8,
 ) -> VonModel {
     let mut c = Config::new(v);
+    // Moves of one cell, and events while messages are in flight: the
+    // interleavings a refinement check wants (not the models' defaults).
+    c.step = 1;
+    c.concurrent = true;
     c.nodes = nodes;
     c.initial = initial;
     c.moves = moves;
