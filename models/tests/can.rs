@@ -3,16 +3,13 @@
 //! property (a variant or a deliberate mutation under which it fails),
 //! realities, probes under churn, and three dimensions.
 
-use std::collections::{HashSet, VecDeque};
-
 use overlay_models::can::overlay::build;
-use overlay_models::can::state::{Outcome, State};
+use overlay_models::can::state::Outcome;
 use overlay_models::can::{CanModel, Config, Mutation, Variant};
 use overlay_models::check::run::{CheckOptions, Strategy, Verdict};
-use stateright::Model;
 
 mod common;
-use common::{assert_as_expected, Verdicts};
+use common::{assert_as_expected, reachable, Verdicts};
 
 fn model(variant: &str, params: &[(&str, &str)]) -> CanModel {
     let ps: Vec<(String, String)> = params
@@ -43,26 +40,6 @@ fn mutated(mutation: Mutation, params: &[(&str, &str)]) -> (usize, Verdicts) {
 fn verdict(props: &Verdicts, name: &str) -> (Verdict, Option<usize>) {
     let p = props.iter().find(|p| p.0 == name).unwrap();
     (p.1, p.2)
-}
-
-/// Every reachable state (breadth-first over the model itself).
-fn reachable(m: &CanModel) -> Vec<State> {
-    let mut seen: HashSet<State> = HashSet::new();
-    let mut order = Vec::new();
-    let mut queue: VecDeque<State> = m.init_states().into();
-    let mut acts = Vec::new();
-    while let Some(s) = queue.pop_front() {
-        if !seen.insert(s) {
-            continue;
-        }
-        order.push(s);
-        acts.clear();
-        m.actions(&s, &mut acts);
-        for a in &acts {
-            queue.push_back(m.next_state(&s, *a).unwrap());
-        }
-    }
-    order
 }
 
 const HOLDS: [Option<usize>; 6] = [None; 6];

@@ -4,8 +4,6 @@
 //! at the pinned scopes, and scenario-level facts (a settled start, the
 //! paper's lost enclosing pair, the hardened protocol's repair of it).
 
-use std::collections::{HashSet, VecDeque};
-
 use overlay_models::check::run::{CheckOptions, Strategy, Verdict};
 use overlay_models::von::overlay::build;
 use overlay_models::von::state::{State, MAX_MSGS};
@@ -13,7 +11,7 @@ use overlay_models::von::{properties, Action, Mutation, VonModel};
 use stateright::Model;
 
 mod common;
-use common::{assert_as_expected, Verdicts};
+use common::{assert_as_expected, reachable, Verdicts};
 
 fn model(variant: &str, params: &[(&str, &str)]) -> VonModel {
     let ps: Vec<(String, String)> = params
@@ -33,26 +31,6 @@ fn outcome(m: &VonModel, strategy: Strategy) -> (usize, Verdicts) {
 
 fn lengths(props: &Verdicts) -> Vec<Option<usize>> {
     props.iter().map(|(_, _, l)| *l).collect()
-}
-
-/// Every reachable state (breadth-first over the model itself).
-fn reachable(m: &VonModel) -> Vec<State> {
-    let mut seen: HashSet<State> = HashSet::new();
-    let mut order = Vec::new();
-    let mut queue: VecDeque<State> = m.init_states().into();
-    let mut acts = Vec::new();
-    while let Some(s) = queue.pop_front() {
-        if !seen.insert(s) {
-            continue;
-        }
-        order.push(s);
-        acts.clear();
-        m.actions(&s, &mut acts);
-        for a in &acts {
-            queue.push_back(m.next_state(&s, *a).unwrap());
-        }
-    }
-    order
 }
 
 // Lengths in the order NeighborCompleteness, EnclosingNeighborsKnown,

@@ -55,3 +55,32 @@ pub fn assert_as_expected<M: OverlayModel>(m: &M, props: &Verdicts) {
         assert_eq!(*verdict, want, "{name}");
     }
 }
+
+/// Every reachable state of a model, breadth-first over the model itself
+/// (for facts about all states that no property states).
+#[allow(dead_code)]
+pub fn reachable<M>(m: &M) -> Vec<M::State>
+where
+    M: stateright::Model,
+    M::State: std::hash::Hash + Eq + Clone,
+    M::Action: Clone,
+{
+    let mut seen = std::collections::HashSet::new();
+    let mut order = Vec::new();
+    let mut queue: std::collections::VecDeque<M::State> = m.init_states().into();
+    let mut acts = Vec::new();
+    while let Some(s) = queue.pop_front() {
+        if !seen.insert(s.clone()) {
+            continue;
+        }
+        acts.clear();
+        m.actions(&s, &mut acts);
+        for a in &acts {
+            if let Some(t) = m.next_state(&s, a.clone()) {
+                queue.push_back(t);
+            }
+        }
+        order.push(s);
+    }
+    order
+}
