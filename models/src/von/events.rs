@@ -202,13 +202,17 @@ pub fn apply(s: &mut State, r: &Rules, a: Action) {
             // `correct`: each MOVE carries what is relevant to its receiver
             // in the mover's view (the mover alone sees the pairs its move
             // brings together).
-            let hints = Relevance::of(&protocol::view(s, n), r.aoi2());
+            let hints = r
+                .variant
+                .mover_hints()
+                .then(|| Relevance::of(&protocol::view(s, n), r.aoi2()));
             for z in elems(known) {
-                let mut m = if r.variant.mover_hints() {
-                    let list = hints.relevant(z) & known & !bit(z);
-                    protocol::listing(s, n, Kind::Move, z, list)
-                } else {
-                    Msg::new(Kind::Move, n, z)
+                let mut m = match &hints {
+                    Some(h) => {
+                        let list = h.relevant(z) & known & !bit(z);
+                        protocol::listing(s, n, Kind::Move, z, list)
+                    }
+                    None => Msg::new(Kind::Move, n, z),
                 };
                 m.pos = to;
                 if r.variant.exact_check() {
@@ -224,14 +228,15 @@ pub fn apply(s: &mut State, r: &Rules, a: Action) {
             let known = s.node(n).known;
             // `correct`: each LEAVE hands over what is relevant to its
             // receiver once n is gone, in n's view.
-            let mut rest = protocol::view(s, n);
-            rest.remove(0);
-            let hints = Relevance::of(&rest, r.aoi2());
+            let hints = r.variant.leave_hands_over().then(|| {
+                let mut rest = protocol::view(s, n);
+                rest.remove(0);
+                Relevance::of(&rest, r.aoi2())
+            });
             for z in elems(known) {
-                let m = if r.variant.leave_hands_over() {
-                    protocol::listing(s, n, Kind::Leave, z, hints.relevant(z) & !bit(z))
-                } else {
-                    Msg::new(Kind::Leave, n, z)
+                let m = match &hints {
+                    Some(h) => protocol::listing(s, n, Kind::Leave, z, h.relevant(z) & !bit(z)),
+                    None => Msg::new(Kind::Leave, n, z),
                 };
                 send(s, m);
             }

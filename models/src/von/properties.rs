@@ -6,7 +6,7 @@ use super::geometry::enclosing;
 use super::protocol::truth;
 use super::rules::Rules;
 use super::state::State;
-use crate::nodeset::{bit, elems, has, Node, Set};
+use crate::nodeset::{bit, elems, Node, Set};
 
 /// Whether x lists z at z's true cell.
 fn knows_where(s: &State, x: Node, z: Node) -> bool {
@@ -84,5 +84,5 @@ pub fn repaired(s: &State, r: &Rules) -> bool {
 /// else.
 pub fn table_exact(s: &State, r: &Rules, x: Node) -> bool {
     let rel = super::protocol::relevance(&truth(s), r.aoi2())[x as usize];
-    s.node(x).known == rel && elems(rel).all(|z| has(rel, z) && knows_where(s, x, z))
+    s.node(x).known == rel && elems(rel).all(|z| knows_where(s, x, z))
 }

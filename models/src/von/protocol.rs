@@ -226,7 +226,8 @@ fn hello(s: &State, r: &Rules, x: Node, z: Node, seen: Pos) -> Msg {
 fn on_move(s: &mut State, r: &Rules, y: Node, m: Msg) {
     let x = m.src;
     let answer = r.variant.exact_check() && m.seen != s.node(y).pos;
-    let before = if s.node(y).knows(x) {
+    // Only the paper's diff needs the view before the update.
+    let before = if s.node(y).knows(x) && !r.variant.exact_check() {
         Relevance::of(&view(s, y), r.aoi2())
     } else {
         Relevance::default()
