@@ -148,7 +148,7 @@ pub fn models() -> Vec<ModelEntry> {
 }
 
 /// VON in CI: every variant at its default scope (`overlay check von`,
-/// about 5 s), then the conditions under which VON breaks, each with the
+/// about 2 s), then the conditions under which VON breaks, each with the
 /// properties it must violate: a move longer than the AOI radius (paper),
 /// simultaneous moves and a join during a move (even `correct`), and the
 /// failure of the only node linking two others.
