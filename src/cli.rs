@@ -374,7 +374,8 @@ pub struct SimulateArgs {
     /// variant the model checker found correct: MOVE and HELLO carry the
     /// sender's neighbours and hints, tombstones, LEAVE hand-over) or
     /// `paper` (VON as published) [default: paper: under continuous
-    /// movement the hardened rules cost about 20 times the messages].
+    /// movement the hardened rules cost about twice the messages and
+    /// nine times the bytes].
     #[arg(long, value_name = "PROTOCOL", value_parser = ["hardened", "paper"])]
     pub protocol: Option<String>,
     /// VON and mmve only: side W of the square world [default:

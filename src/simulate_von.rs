@@ -120,6 +120,7 @@ fn to_json(r: &Report) -> Value {
         "max_drift": r.max_drift,
         "update_bytes": r.update_bytes,
         "von": load_json(&r.von),
+        "von_sent_by_kind": r.von_sent_by_kind,
         "all_to_all": load_json(&b.all_to_all),
         "server": load_json(&b.server),
         "server_aggregated": load_json(&b.server_aggregated),
@@ -170,6 +171,16 @@ fn print_text(r: &Report, rss: Option<u64>) {
             "", l.mean_bytes, l.busiest_bytes
         );
     }
+    let kinds: Vec<String> = r
+        .von_sent_by_kind
+        .iter()
+        .filter(|(_, &c)| c > 0.0)
+        .map(|(k, c)| format!("{k} {c:.1}"))
+        .collect();
+    println!(
+        "VON messages sent per node per step, by kind: {}",
+        kinds.join(", ")
+    );
     run_of!(r).print(rss);
 }
 

@@ -73,6 +73,16 @@ fn von_json_is_the_same_byte_for_byte_for_the_same_seed() {
     ] {
         f(&doc, key);
     }
+    // The load by kind adds up to the messages sent, half of the load
+    // (sent + received; a few may still be in flight at the end).
+    let kinds = doc["von_sent_by_kind"].as_object().expect("by kind");
+    assert!(f(&doc, "/von_sent_by_kind/MOVE") > 0.0);
+    let sent: f64 = kinds.values().map(|v| v.as_f64().unwrap()).sum();
+    let load = f(&doc, "/von/mean_msgs");
+    assert!(
+        (2.0 * sent - load).abs() < 0.05 * load,
+        "{sent} sent, {load}"
+    );
     let timed = json(&ok(&words(
         "simulate von --nodes 20 --steps 2 --format json --timing",
     )));
@@ -89,6 +99,7 @@ fn von_text_names_the_figures() {
         "VON (measured)",
         "all-to-all",
         "server, aggregated",
+        "by kind: HELLO",
         "performance:",
     ] {
         assert!(out.contains(want), "{want:?} missing:\n{out}");

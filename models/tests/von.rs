@@ -69,7 +69,7 @@ fn scopes_pinned() {
         (
             "correct",
             &[("initial", "4"), ("concurrent", "1"), ("leaves", "0")],
-            268_129,
+            140_760,
             [None, Some(8), None, None, Some(2)],
         ),
         // A join while a node moves.

@@ -48,6 +48,7 @@
 //!
 //! Everything but [`Timing`] is a function of the parameters.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
@@ -197,6 +198,9 @@ pub struct Report {
     pub max_drift: f64,
     /// VON's load during the movement, measured.
     pub von: Load,
+    /// VON's messages sent per node per measured step, by kind (`MOVE`,
+    /// `HELLO`, `NOTIFY`, …): where the load comes from.
+    pub von_sent_by_kind: BTreeMap<&'static str, f64>,
     /// The other architectures', counted.
     pub baselines: Baselines,
     /// Bytes of one position update (VON's MOVE encoding), used for the
@@ -258,9 +262,11 @@ pub fn run_with_progress(p: &Params, mut progress: impl FnMut(Progress)) -> Repo
     let mut join_tally = Tally::default();
     join_tally.step(w.positions(), p.aoi, |i, v| known(&sim, i, v));
     let mut before: Vec<(u64, u64)> = Vec::new();
+    let mut kinds_before: BTreeMap<&'static str, u64> = BTreeMap::new();
     for step in 0..p.warmup + p.steps {
         if step == p.warmup {
             before = sim.nodes().map(|(_, n)| traffic(n)).collect();
+            kinds_before = sent_by_kind(&sim);
         }
         w.step();
         for (i, &pos) in w.positions().iter().enumerate() {
@@ -289,6 +295,13 @@ pub fn run_with_progress(p: &Params, mut progress: impl FnMut(Progress)) -> Repo
         von.busiest_msgs = von.busiest_msgs.max(msgs);
         von.busiest_bytes = von.busiest_bytes.max(bytes);
     }
+    let von_sent_by_kind = sent_by_kind(&sim)
+        .into_iter()
+        .map(|(k, c)| {
+            let c0 = kinds_before.get(k).copied().unwrap_or(0);
+            (k, (c - c0) as f64 / (n * steps))
+        })
+        .collect();
     let update_bytes = Msg {
         from: 0,
         epoch: 0,
@@ -323,6 +336,7 @@ pub fn run_with_progress(p: &Params, mut progress: impl FnMut(Progress)) -> Repo
         },
         max_drift: tally.drift_max,
         von,
+        von_sent_by_kind,
         baselines: baselines(p.nodes, p.steps, &tally, update_bytes),
         update_bytes,
         messages_sent: stats.sent - build.sent,
@@ -334,6 +348,17 @@ pub fn run_with_progress(p: &Params, mut progress: impl FnMut(Progress)) -> Repo
             lookups: started.elapsed(),
         },
     }
+}
+
+/// Messages sent so far by every node together, by kind.
+fn sent_by_kind(sim: &Sim<Node>) -> BTreeMap<&'static str, u64> {
+    let mut all = BTreeMap::new();
+    for (_, n) in sim.nodes() {
+        for (&k, &c) in &n.stats().sent_by_kind {
+            *all.entry(k).or_default() += c;
+        }
+    }
+    all
 }
 
 /// Node `i`'s table as (slot, recorded position): ids are slots.

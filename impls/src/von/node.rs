@@ -702,9 +702,8 @@ impl Node {
                 self.upsert(sender, from, pos);
                 self.prune();
             }
-            Body::Hello { pos, check } | Body::Move { pos, check } => {
-                self.on_move(sender, from, pos, check, out)
-            }
+            Body::Hello { pos, check } => self.on_move(sender, from, pos, check, true, out),
+            Body::Move { pos, check } => self.on_move(sender, from, pos, check, false, out),
             Body::Notify { entries, gone } => self.on_notify(entries, gone, out),
             Body::Leave { entries } => {
                 let listed = self.table.get(&sender).is_some_and(|n| n.addr == from);
@@ -809,10 +808,16 @@ impl Node {
         from: SocketAddr,
         pos: Point,
         check: Option<Check>,
+        hello: bool,
         out: &mut Out,
     ) {
         let hardened = self.hardened();
-        let answer = hardened && check.as_ref().is_some_and(|c| c.seen != self.pos);
+        // A stale `seen` is answered only when nothing else will set it
+        // right: this node greeted every node it lists and MOVEs to each
+        // when it moves, so a MOVE from a listed node crossed one of ours.
+        let answer = hardened
+            && check.as_ref().is_some_and(|c| c.seen != self.pos)
+            && (hello || !self.table.contains_key(&x));
         let before = (!hardened && self.table.contains_key(&x)).then(|| self.view());
         self.upsert(x, from, pos);
         let hinted = match &check {

@@ -225,7 +225,12 @@ fn hello(s: &State, r: &Rules, x: Node, z: Node, seen: Pos) -> Msg {
 /// neighbours' check).
 fn on_move(s: &mut State, r: &Rules, y: Node, m: Msg) {
     let x = m.src;
-    let answer = r.variant.exact_check() && m.seen != s.node(y).pos;
+    // A stale `seen` is answered only when nothing else will set it right:
+    // y greeted every node it listed, and MOVEs each one it lists when
+    // it moves, so a MOVE from a listed node crossed y's own message.
+    let answer = r.variant.exact_check()
+        && m.seen != s.node(y).pos
+        && (m.kind == Kind::Hello || !s.node(y).knows(x));
     // Only the paper's diff needs the view before the update.
     let before = if s.node(y).knows(x) && !r.variant.exact_check() {
         Relevance::of(&view(s, y), r.aoi2())
