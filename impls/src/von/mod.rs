@@ -35,7 +35,9 @@
 //!   of either ignores it if the sender is tombstoned, learns the sender
 //!   and the unknown hints, NOTIFYs exactly the relevant nodes missing
 //!   from `knows`, prunes, greets the hinted nodes it kept, and answers
-//!   with a HELLO when `seen` is not where it is. Removed nodes are
+//!   with a HELLO when `seen` is not where it is (unless a MOVE from a
+//!   listed node: our own MOVE or greeting to it carries where we are).
+//!   Removed nodes are
 //!   tombstoned (never added again, for `tombstone_ms`; for ever without
 //!   heartbeats); repair NOTIFYs name the node `gone` and a receiver
 //!   removes it (with its own repair) or tombstones it; a LEAVE hands

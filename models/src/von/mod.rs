@@ -91,7 +91,10 @@
 //! * c. HELLO is checked as MOVE is, and the check sends exactly the
 //!   relevant nodes missing from `knows` (the paper's before/after diff in
 //!   the receiver's partial view misses what it wrongly believes the
-//!   sender knows); a receiver whose `seen` is wrong answers with a HELLO;
+//!   sender knows); a receiver whose `seen` is wrong answers with a HELLO,
+//!   unless the message is a MOVE from a node it lists (it greeted that
+//!   node, and MOVEs it when it moves: its position is already on the
+//!   way);
 //! * d. tombstones: a node never re-adds one it removed, and ignores its
 //!   HELLO and MOVE;
 //! * e. a repair NOTIFY names the departed node, which the receiver drops
