@@ -366,16 +366,17 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "T")]
     pub steps: Option<usize>,
     /// VON and mmve only: unmeasured movement steps between the joins and
-    /// the measured steps (the joins leave AOI sets incomplete; movement
-    /// completes them) [default: 25].
+    /// the measured steps, for tables to reach their size under movement
+    /// [default: 5; with `--protocol paper` use about 25: the published
+    /// joins leave AOI sets incomplete and only movement completes them].
     #[arg(long, value_name = "K")]
     pub warmup: Option<usize>,
     /// VON and mmve only: the protocol the nodes run: `hardened` (the
     /// variant the model checker found correct: MOVE and HELLO carry the
-    /// sender's neighbours and hints, tombstones, LEAVE hand-over) or
-    /// `paper` (VON as published) [default: paper: under continuous
-    /// movement the hardened rules cost about twice the messages and
-    /// nine times the bytes].
+    /// sender's neighbours and hints, tombstones, LEAVE hand-over; about
+    /// twice the messages and nine times the bytes of the published rules
+    /// under continuous movement, for complete tables from the joins on)
+    /// or `paper` (VON as published) [default: hardened].
     #[arg(long, value_name = "PROTOCOL", value_parser = ["hardened", "paper"])]
     pub protocol: Option<String>,
     /// VON and mmve only: side W of the square world [default:

@@ -130,7 +130,7 @@ fn to_json(r: &Report) -> Value {
 fn print_text(r: &Report, rss: Option<u64>) {
     let p = &r.params;
     println!(
-        "von: {} nodes, AOI radius {}, speed {} per step, {} steps of {} ms after {} warm-up steps, world {:.1} × {:.1}, seed {}{}",
+        "von: {} nodes, AOI radius {}, speed {} per step, {} steps of {} ms after {} warm-up steps, world {:.1} × {:.1}, seed {}, {} protocol",
         p.nodes,
         p.aoi,
         p.speed,
@@ -140,7 +140,7 @@ fn print_text(r: &Report, rss: Option<u64>) {
         p.world,
         p.world,
         p.seed,
-        if p.protocol == overlay_impls::von::node::Protocol::Paper { ", paper protocol" } else { "" }
+        p.protocol.name()
     );
     println!(
         "joins: {} failed; {} messages, {} bytes",
@@ -174,7 +174,6 @@ fn print_text(r: &Report, rss: Option<u64>) {
     let kinds: Vec<String> = r
         .von_sent_by_kind
         .iter()
-        .filter(|(_, &c)| c > 0.0)
         .map(|(k, c)| format!("{k} {c:.1}"))
         .collect();
     println!(
