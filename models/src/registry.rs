@@ -150,8 +150,9 @@ pub fn models() -> Vec<ModelEntry> {
 /// VON in CI: every variant at its default scope (`overlay check von`,
 /// about 2 s), then the conditions under which VON breaks, each with the
 /// properties it must violate: a move longer than the AOI radius (paper),
-/// simultaneous moves and a join during a move (even `correct`), and the
-/// failure of the only node linking two others.
+/// simultaneous moves and a join during a move (even `correct`), the
+/// failure of the only node linking two others, and a failure after a
+/// move (`correct`).
 const VON_CI: &[Profile] = &[
     Profile {
         variant: "correct",
@@ -225,6 +226,18 @@ const VON_CI: &[Profile] = &[
         max_depth: None,
         expect_violated: &["EnclosingNeighborsKnown", "OverlayConnected", "Repairable"],
         about: "the middle of three nodes in a row fails: the ends never hear of each other",
+    },
+    Profile {
+        variant: "correct",
+        params: &[
+            ("initial", "4"),
+            ("moves", "1"),
+            ("failures", "1"),
+            ("leaves", "0"),
+        ],
+        max_depth: None,
+        expect_violated: &["EnclosingNeighborsKnown", "Repairable"],
+        about: "a node moves between two others, which drop each other, then fails: only a node that never listed it knows both",
     },
 ];
 

@@ -43,7 +43,7 @@ const HOLDS: [Option<usize>; 5] = [None; 5];
 #[test]
 fn scopes_pinned() {
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], usize, [Option<usize>; 5]);
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
         ("correct", &[], 324_072, HOLDS),
         ("paper", &[], 3_494, [None, Some(13), None, None, Some(9)]),
         (
@@ -99,6 +99,18 @@ fn scopes_pinned() {
             ],
             9,
             [None, Some(3), Some(3), None, Some(1)],
+        ),
+        // A failure after a move: the pair the failed node separated.
+        (
+            "correct",
+            &[
+                ("initial", "4"),
+                ("moves", "1"),
+                ("failures", "1"),
+                ("leaves", "0"),
+            ],
+            2_633,
+            [None, Some(6), None, None, Some(4)],
         ),
     ];
     for (variant, params, states, want) in cases {
