@@ -387,6 +387,11 @@ fn everyone_moving_at_once_rarely_misses_an_aoi_neighbour() {
     let held: u64 = sim.nodes().map(|(_, n)| n.stats().held_back).sum();
     assert!(held > 0);
     assert!(sim.nodes().all(|(_, n)| n.stats().rejected.is_empty()));
+    // The node's cached view is the view of its table now.
+    for (_, n) in sim.nodes() {
+        let fresh = View::of(n.id(), n.pos(), n.entries());
+        assert_eq!(n.view().sites(), fresh.sites(), "node {}", n.id());
+    }
 }
 
 /// Node 0 of a 40-node world crosses the world to the opposite point in

@@ -4,8 +4,10 @@
 //! protocols ([`Protocol`]: the paper's, or the hardened one, the
 //! default); see the module notes in [`super`] for the deviations.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::geometry::{Id, Point, View};
 use super::link::{Accept, Links};
@@ -239,6 +241,11 @@ pub struct Node {
     last_sent: BTreeMap<SocketAddr, Millis>,
     /// The JOIN outstanding: through which gateway, which attempt.
     joining: Option<(SocketAddr, u32)>,
+    /// This node's view (a Delaunay triangulation of itself and its
+    /// entries), computed on first use after the table or the position
+    /// changed: a message typically needs it several times (check,
+    /// prune, greetings, answer), and it is most of a node's work.
+    view: OnceCell<Arc<View>>,
     now: Millis,
     stats: Stats,
 }
@@ -259,6 +266,7 @@ impl Node {
             links: Links::default(),
             last_sent: BTreeMap::new(),
             joining: None,
+            view: OnceCell::new(),
             now: 0,
             stats: Stats::default(),
         }
@@ -330,7 +338,19 @@ impl Node {
     }
     /// This node's local view: itself and its entries.
     pub fn view(&self) -> View {
-        View::of(self.id, self.pos, self.entries())
+        (*self.cached_view()).clone()
+    }
+
+    /// The view, computed once per change of the table or the position.
+    fn cached_view(&self) -> Arc<View> {
+        self.view
+            .get_or_init(|| Arc::new(View::of(self.id, self.pos, self.entries())))
+            .clone()
+    }
+
+    /// The table or the position changed: the view must be recomputed.
+    fn changed(&mut self) {
+        self.view = OnceCell::new();
     }
     /// The tombstoned ids (hardened).
     pub fn tombstones(&self) -> BTreeSet<Id> {
@@ -390,6 +410,7 @@ impl Node {
             )));
         }
         self.pos = pos;
+        self.changed();
         self.send_moves(out);
         self.prune();
         Ok(())
@@ -425,6 +446,7 @@ impl Node {
             }
         }
         self.table.clear();
+        self.changed();
         self.status = Status::Left;
         out.event(Event::Left);
         Ok(())
@@ -501,14 +523,21 @@ impl Node {
     /// Adds or updates `id` (a message from it: also heard now).
     fn upsert(&mut self, id: Id, addr: SocketAddr, pos: Point) {
         let heard = self.now;
-        self.table.insert(id, Neighbour { addr, pos, heard });
+        let old = self.table.insert(id, Neighbour { addr, pos, heard });
+        if old.is_none_or(|n| n.pos != pos) {
+            self.changed();
+        }
     }
 
     /// VON's disconnection: drop every entry neither enclosing nor in the
     /// AOI, in this node's own view.
     fn prune(&mut self) {
-        let keep = self.view().relevant(self.id, self.cfg.aoi);
+        let keep = self.cached_view().relevant(self.id, self.cfg.aoi);
+        let before = self.table.len();
         self.table.retain(|id, _| keep.contains(id));
+        if self.table.len() != before {
+            self.changed();
+        }
     }
 
     fn tombstone(&mut self, id: Id) {
@@ -568,7 +597,7 @@ impl Node {
         if !self.hardened() {
             return self.send(to, Body::Hello { pos, check: None }, out);
         }
-        let (check, spill) = self.check_for(&self.view(), z, seen);
+        let (check, spill) = self.check_for(&self.cached_view(), z, seen);
         self.send(
             to,
             Body::Hello {
@@ -609,7 +638,7 @@ impl Node {
     /// the heartbeat), before pruning.
     fn send_moves(&mut self, out: &mut Out) {
         let pos = self.pos;
-        let view = self.view();
+        let view = self.cached_view();
         let to: Vec<(Id, Neighbour)> = self.table.iter().map(|(&z, n)| (z, *n)).collect();
         for (z, n) in to {
             if !self.hardened() {
@@ -633,15 +662,16 @@ impl Node {
     /// tell every remaining entry w of the sites that became relevant to
     /// w by the removal (per kind; hardened: naming `gone`).
     fn remove_and_repair(&mut self, gone: Id, out: &mut Out) {
-        let before = self.view();
+        let before = self.cached_view();
         if self.table.remove(&gone).is_none() {
             return;
         }
+        self.changed();
         self.tombstone(gone);
         if self.cfg.mutation == Mutation::NoRepairNotify {
             return;
         }
-        let after = self.view();
+        let after = self.cached_view();
         let named = self.hardened().then_some(gone);
         let ws: Vec<Id> = self.table.keys().copied().collect();
         for w in ws {
@@ -818,13 +848,13 @@ impl Node {
         let answer = hardened
             && check.as_ref().is_some_and(|c| c.seen != self.pos)
             && (hello || !self.table.contains_key(&x));
-        let before = (!hardened && self.table.contains_key(&x)).then(|| self.view());
+        let before = (!hardened && self.table.contains_key(&x)).then(|| self.cached_view());
         self.upsert(x, from, pos);
         let hinted = match &check {
             Some(c) if hardened => self.learn_unknown(&c.hints),
             _ => BTreeSet::new(),
         };
-        let after = self.view();
+        let after = self.cached_view();
         let tell: BTreeSet<Id> = if hardened {
             let knows: BTreeSet<Id> = check
                 .as_ref()
@@ -836,7 +866,7 @@ impl Node {
                 .filter(|z| !knows.contains(z))
                 .collect()
         } else {
-            after.news(before.as_ref(), x, self.cfg.aoi)
+            after.news(before.as_deref(), x, self.cfg.aoi)
         };
         let new: Vec<Entry> = tell
             .into_iter()
@@ -931,7 +961,7 @@ impl Node {
             // Heartbeats: MOVEs to the unchanged position (hardened: with
             // their checks, so a heartbeat also repairs), to the quiet
             // entries only.
-            let view = self.view();
+            let view = self.cached_view();
             let pos = self.pos;
             let to: Vec<(Id, Neighbour)> = self
                 .table
