@@ -95,18 +95,49 @@ fn settle(sim: &mut Sim<Node>) {
 /// `n` nodes at seeded random positions join one after another, each
 /// through a random member, the network settling in between.
 fn grow(cfg: &Config, n: usize, seed: u64) -> (Sim<Node>, ChaCha8Rng) {
+    grow_with(cfg, n, seed, settle)
+}
+
+/// [`grow`], with `wait` run after each join (and timers started when the
+/// configuration has them).
+fn grow_with(
+    cfg: &Config,
+    n: usize,
+    seed: u64,
+    mut wait: impl FnMut(&mut Sim<Node>),
+) -> (Sim<Node>, ChaCha8Rng) {
     let mut sim = Sim::new(Net::default(), seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let timers = cfg.heartbeat_ms > 0;
     let p = random_point(&mut rng);
     sim.add(Node::first(cfg.clone(), 0, sim_addr(0), p));
+    if timers {
+        sim.start(0);
+    }
     for i in 1..n {
         let p = random_point(&mut rng);
         let slot = sim.add(Node::new(cfg.clone(), i as Id, sim_addr(i), p));
+        if timers {
+            sim.start(slot);
+        }
         let via = sim_addr(rng.random_range(0..i));
         sim.with_node(slot, |node, _, out| node.join(via, out).unwrap());
-        settle(&mut sim);
+        wait(&mut sim);
     }
     (sim, rng)
+}
+
+/// Moves the node in `slot` by at most `step` in a random direction (kept
+/// in the world).
+fn move_randomly(sim: &mut Sim<Node>, rng: &mut ChaCha8Rng, slot: usize, step: f64) {
+    let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+    let d: f64 = rng.random_range(0.0..=step);
+    let p = sim.node(slot).unwrap().pos();
+    let q = pt(
+        (p.x + d * a.cos()).clamp(0.0, WORLD),
+        (p.y + d * a.sin()).clamp(0.0, WORLD),
+    );
+    sim.with_node(slot, |n, _, out| n.move_to(q, out).unwrap());
 }
 
 /// Every member moves by at most `step` in a random direction (kept in
@@ -118,14 +149,7 @@ fn move_all(sim: &mut Sim<Node>, rng: &mut ChaCha8Rng, step: f64) {
         .map(|(i, _)| i)
         .collect();
     for s in slots {
-        let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-        let d: f64 = rng.random_range(0.0..=step);
-        let p = sim.node(s).unwrap().pos();
-        let q = pt(
-            (p.x + d * a.cos()).clamp(0.0, WORLD),
-            (p.y + d * a.sin()).clamp(0.0, WORLD),
-        );
-        sim.with_node(s, |n, _, out| n.move_to(q, out).unwrap());
+        move_randomly(sim, rng, s, step);
     }
     settle(sim);
 }
@@ -206,14 +230,7 @@ fn one_at_a_time(cfg: &Config, seed: u64, step: f64) -> (usize, usize) {
     for _ in 0..10 {
         let slots: Vec<usize> = sim.nodes().map(|(i, _)| i).collect();
         for s in slots {
-            let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            let d: f64 = rng.random_range(0.0..=step);
-            let p = sim.node(s).unwrap().pos();
-            let q = pt(
-                (p.x + d * a.cos()).clamp(0.0, WORLD),
-                (p.y + d * a.sin()).clamp(0.0, WORLD),
-            );
-            sim.with_node(s, |n, _, out| n.move_to(q, out).unwrap());
+            move_randomly(&mut sim, &mut rng, s, step);
             settle(&mut sim);
         }
         let (a, e, _) = misses(&sim);
@@ -258,14 +275,7 @@ fn world_long_jumps_can_keep_the_hardened_protocol_busy() {
     'rounds: for round in 0..10 {
         let slots: Vec<usize> = sim.nodes().map(|(i, _)| i).collect();
         for s in slots {
-            let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            let d: f64 = rng.random_range(0.0..=WORLD);
-            let p = sim.node(s).unwrap().pos();
-            let q = pt(
-                (p.x + d * a.cos()).clamp(0.0, WORLD),
-                (p.y + d * a.sin()).clamp(0.0, WORLD),
-            );
-            sim.with_node(s, |n, _, out| n.move_to(q, out).unwrap());
+            move_randomly(&mut sim, &mut rng, s, WORLD);
             if !sim.run_until_idle(200_000) {
                 busy = Some((round, s));
                 break 'rounds;
@@ -294,37 +304,18 @@ fn world_long_jumps_settle_with_heartbeats() {
         join_timeout_ms: 0,
         ..Config::manual(AOI)
     };
-    let mut sim = Sim::new(Net::default(), 11);
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
     let wait = |sim: &mut Sim<Node>| {
         let t = sim.now() + 3000;
         sim.run_until(t);
     };
-    let p = random_point(&mut rng);
-    sim.add(Node::first(hb.clone(), 0, sim_addr(0), p));
-    sim.start(0);
-    for i in 1..40 {
-        let p = random_point(&mut rng);
-        let slot = sim.add(Node::new(hb.clone(), i as Id, sim_addr(i), p));
-        sim.start(slot);
-        let via = sim_addr(rng.random_range(0..i));
-        sim.with_node(slot, |node, _, out| node.join(via, out).unwrap());
-        wait(&mut sim);
-    }
+    let (mut sim, mut rng) = grow_with(&hb, 40, 11, wait);
     assert_eq!(missing(&sim), BTreeMap::new());
     let (mut jumps, mut incomplete) = (0, 0);
     let (mut busiest, mut excess) = (0, 0);
     for _round in 0..10 {
         let slots: Vec<usize> = sim.nodes().map(|(i, _)| i).collect();
         for s in slots {
-            let a: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            let d: f64 = rng.random_range(0.0..=WORLD);
-            let p = sim.node(s).unwrap().pos();
-            let q = pt(
-                (p.x + d * a.cos()).clamp(0.0, WORLD),
-                (p.y + d * a.sin()).clamp(0.0, WORLD),
-            );
-            sim.with_node(s, |n, _, out| n.move_to(q, out).unwrap());
+            move_randomly(&mut sim, &mut rng, s, WORLD);
             wait(&mut sim);
             // A fourth second: heartbeats and their answers only, or more?
             let heartbeats =
