@@ -8,8 +8,7 @@
 //! path found is repairable; when it exhausts, every state it saw is not
 //! (their repair-closures lie inside the exhausted one).
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use stateright::Model;
@@ -66,40 +65,56 @@ impl Memo {
         if let Some(v) = self.get(start) {
             return v;
         }
-        // Breadth-first over repair steps; parent links to mark the path.
-        let mut parent: HashMap<u64, u64> = HashMap::new();
-        parent.insert(start, start);
-        let mut queue: VecDeque<(M::State, u64)> = VecDeque::from([(s.clone(), start)]);
+        // Depth-first over repair steps (any repaired state will do, and
+        // with many messages in flight a breadth-first search would visit
+        // every interleaving up to the nearest one); the stack is the path.
+        let mut seen: HashSet<u64> = HashSet::from([start]);
+        let mut stack: Vec<(u64, Vec<(u64, M::State)>)> = Vec::new();
         let mut actions = Vec::new();
-        while let Some((x, fx)) = queue.pop_front() {
+        let mut x = s.clone();
+        let mut fx = start;
+        loop {
             let known = if fx == start { None } else { self.get(fx) };
             let found = match known {
-                Some(false) => continue,
+                Some(false) => false,
                 Some(true) => true,
                 None => m.repaired(&x),
             };
             if found {
-                let mut path = vec![fx];
-                let mut cur = fx;
-                while cur != start {
-                    cur = parent[&cur];
-                    path.push(cur);
-                }
-                self.put_all(path, true);
+                let path = stack.iter().map(|(f, _)| *f).chain([fx]);
+                self.put_all(path.collect::<Vec<_>>(), true);
                 return true;
             }
-            actions.clear();
-            m.repair_steps(&x, &mut actions);
-            for a in &actions {
-                let y = m.repair(&x, a);
-                let fy = fingerprint(m, &y);
-                if let Entry::Vacant(e) = parent.entry(fy) {
-                    e.insert(fx);
-                    queue.push_back((y, fy));
+            // Children of x not seen yet, to be tried in order.
+            let mut children = Vec::new();
+            if known != Some(false) {
+                actions.clear();
+                m.repair_steps(&x, &mut actions);
+                for a in actions.iter().rev() {
+                    let y = m.repair(&x, a);
+                    let fy = fingerprint(m, &y);
+                    if seen.insert(fy) {
+                        children.push((fy, y));
+                    }
                 }
             }
+            stack.push((fx, children));
+            // The next unexplored child of the deepest state that has one.
+            let next = loop {
+                let Some((_, children)) = stack.last_mut() else {
+                    break None;
+                };
+                match children.pop() {
+                    Some(y) => break Some(y),
+                    None => {
+                        stack.pop();
+                    }
+                }
+            };
+            let Some((fy, y)) = next else { break };
+            (fx, x) = (fy, y);
         }
-        self.put_all(parent.into_keys(), false);
+        self.put_all(seen, false);
         false
     }
 }
