@@ -17,6 +17,10 @@ use super::compact::{self, Compact};
 use super::engine::FpSet;
 use super::OverlayModel;
 
+/// A state on the depth-first path: its fingerprint and its children
+/// (fingerprint, state) not tried yet.
+type Frame<S> = (u64, Vec<(u64, S)>);
+
 /// What a model offers for the search: its repair steps and its goal.
 pub trait Repair: OverlayModel + Compact<<Self as Model>::State> {
     /// The goal: a repaired state.
@@ -69,7 +73,9 @@ impl Memo {
         // with many messages in flight a breadth-first search would visit
         // every interleaving up to the nearest one); the stack is the path.
         let mut seen: HashSet<u64> = HashSet::from([start]);
-        let mut stack: Vec<(u64, Vec<(u64, M::State)>)> = Vec::new();
+        // Per state on the path: its fingerprint and its children not
+        // tried yet.
+        let mut stack: Vec<Frame<M::State>> = Vec::new();
         let mut actions = Vec::new();
         let mut x = s.clone();
         let mut fx = start;
