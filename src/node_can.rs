@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::cli::Format;
 use crate::exit::{Exit, Failure};
 use crate::input_error;
+use crate::node_cmd::counts_json;
 
 /// The longest `--wait` accepted (a day), as for Chord.
 const MAX_WAIT_SECONDS: f64 = 86_400.0;
@@ -313,10 +314,7 @@ fn report_json(r: &Report) -> Value {
             stats,
         } => json!({
             "event": "stopped", "addr": addr.to_string(),
-            "datagrams": {
-                "received": counts.received, "malformed": counts.malformed,
-                "sent": counts.sent, "errors": counts.errors,
-            },
+            "datagrams": counts_json(counts),
             "stats": stats_json(stats),
         }),
     }

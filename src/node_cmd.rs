@@ -177,6 +177,15 @@ fn report_json(r: &Report) -> Value {
     }
 }
 
+/// A node's datagram counters at its stop, as the CAN, Kademlia and VON
+/// nodes' `stopped` events give them (`datagrams`).
+pub fn counts_json(c: &udp::Counts) -> Value {
+    json!({
+        "received": c.received, "malformed": c.malformed,
+        "sent": c.sent, "errors": c.errors,
+    })
+}
+
 /// One put or get through the bootstrap node.
 fn ask(a: &NodeArgs, op: &ClientOp) -> Result<Exit, Failure> {
     let bootstrap = a

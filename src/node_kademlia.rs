@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cli::Format;
 use crate::exit::{Exit, Failure};
 use crate::input_error;
+use crate::node_cmd::counts_json;
 
 /// Flags of `overlay node kademlia`.
 #[derive(Args, Debug)]
@@ -282,7 +283,7 @@ fn report_json(r: &Report) -> Value {
         Report::Stopped { stats, counts } => json!({
             "event": "stopped",
             "stats": stats_json(stats),
-            "datagrams": {"received": counts.received, "malformed": counts.malformed, "sent": counts.sent, "errors": counts.errors},
+            "datagrams": counts_json(counts),
         }),
     }
 }
