@@ -6,29 +6,13 @@
 use overlay_models::can::overlay::build;
 use overlay_models::can::state::Outcome;
 use overlay_models::can::{CanModel, Config, Mutation, Variant};
-use overlay_models::check::run::{CheckOptions, Strategy, Verdict};
+use overlay_models::check::run::{Strategy, Verdict};
 
 mod common;
-use common::{assert_as_expected, reachable, Verdicts};
+use common::{assert_as_expected, lengths, outcome_by as outcome, params, reachable, Verdicts};
 
-fn model(variant: &str, params: &[(&str, &str)]) -> CanModel {
-    let ps: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    build(variant, &ps).expect("valid parameters")
-}
-
-fn outcome(m: &CanModel, strategy: Strategy) -> (usize, Verdicts) {
-    let opts = CheckOptions {
-        strategy,
-        ..CheckOptions::default()
-    };
-    common::outcome(m, &opts)
-}
-
-fn lengths(props: &Verdicts) -> Vec<Option<usize>> {
-    props.iter().map(|(_, _, l)| *l).collect()
+fn model(variant: &str, ps: &[(&str, &str)]) -> CanModel {
+    build(variant, &params(ps)).expect("valid parameters")
 }
 
 fn mutated(mutation: Mutation, params: &[(&str, &str)]) -> (usize, Verdicts) {

@@ -8,14 +8,10 @@ use overlay_models::kademlia::overlay::build;
 use overlay_models::kademlia::{Config, KademliaModel, Mutation, Variant};
 
 mod common;
-use common::{assert_as_expected, outcome, Verdicts};
+use common::{assert_as_expected, outcome, params, Verdicts};
 
-fn model(variant: &str, params: &[(&str, &str)]) -> KademliaModel {
-    let ps: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    build(variant, &ps).expect("valid parameters")
+fn model(variant: &str, ps: &[(&str, &str)]) -> KademliaModel {
+    build(variant, &params(ps)).expect("valid parameters")
 }
 
 fn lengths(props: &Verdicts) -> Vec<(&'static str, Option<usize>)> {

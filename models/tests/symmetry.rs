@@ -11,6 +11,9 @@ use std::collections::{HashSet, VecDeque};
 use overlay_models::check::OverlayModel;
 use overlay_models::{chord, kademlia};
 
+mod common;
+use common::params;
+
 /// (classes reached through canonical states, classes reached through
 /// concrete states keyed by their representative).
 fn both_ways<M: OverlayModel>(m: &M) -> (HashSet<M::State>, HashSet<M::State>) {
@@ -43,12 +46,6 @@ fn both_ways<M: OverlayModel>(m: &M) -> (HashSet<M::State>, HashSet<M::State>) {
     flag.set(false);
     let keyed = walk(&|s: &M::State| rep(s));
     (reduced, keyed)
-}
-
-fn params(ps: &[(&str, &str)]) -> Vec<(String, String)> {
-    ps.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 #[test]

@@ -4,33 +4,17 @@
 //! at the pinned scopes, and scenario-level facts (a settled start, the
 //! paper's lost enclosing pair, the hardened protocol's repair of it).
 
-use overlay_models::check::run::{CheckOptions, Strategy, Verdict};
+use overlay_models::check::run::{Strategy, Verdict};
 use overlay_models::von::overlay::build;
 use overlay_models::von::state::{State, MAX_MSGS};
 use overlay_models::von::{properties, Action, Mutation, VonModel};
 use stateright::Model;
 
 mod common;
-use common::{assert_as_expected, reachable, Verdicts};
+use common::{assert_as_expected, lengths, outcome_by as outcome, params, reachable};
 
-fn model(variant: &str, params: &[(&str, &str)]) -> VonModel {
-    let ps: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    build(variant, &ps).expect("valid parameters")
-}
-
-fn outcome(m: &VonModel, strategy: Strategy) -> (usize, Verdicts) {
-    let opts = CheckOptions {
-        strategy,
-        ..CheckOptions::default()
-    };
-    common::outcome(m, &opts)
-}
-
-fn lengths(props: &Verdicts) -> Vec<Option<usize>> {
-    props.iter().map(|(_, _, l)| *l).collect()
+fn model(variant: &str, ps: &[(&str, &str)]) -> VonModel {
+    build(variant, &params(ps)).expect("valid parameters")
 }
 
 // Lengths in the order NeighborCompleteness, EnclosingNeighborsKnown,
@@ -240,13 +224,7 @@ fn a_move_brings_two_stationary_nodes_together() {
 
 #[test]
 fn bad_parameters_are_named() {
-    let bad = |p: &[(&str, &str)]| {
-        let ps: Vec<(String, String)> = p
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        build("correct", &ps).err().unwrap()
-    };
+    let bad = |p: &[(&str, &str)]| build("correct", &params(p)).err().unwrap();
     assert!(bad(&[("nodes", "6")]).contains("nodes"));
     assert!(bad(&[("homes", "1.1-1.1-2.2-3.3")]).contains("two nodes"));
     assert!(bad(&[("homes", "1.1-9.9")]).contains("not a cell"));

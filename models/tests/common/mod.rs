@@ -1,17 +1,21 @@
 //! Helpers shared by the model's integration tests.
 
-use overlay_models::check::run::{check, CheckOptions, Verdict};
+use overlay_models::check::run::{check, CheckOptions, Strategy, Verdict};
 use overlay_models::check::{Expect, OverlayModel};
 use overlay_models::chord::{overlay::build, ChordModel};
 
+/// `-p`-style parameters as the models' `build` takes them.
+#[allow(dead_code)]
+pub fn params(ps: &[(&str, &str)]) -> Vec<(String, String)> {
+    ps.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// A Chord model of `variant` with `-p`-style parameters.
 #[allow(dead_code)]
-pub fn model(variant: &str, params: &[(&str, &str)]) -> ChordModel {
-    let ps: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    build(variant, &ps).expect("valid parameters")
+pub fn model(variant: &str, ps: &[(&str, &str)]) -> ChordModel {
+    build(variant, &params(ps)).expect("valid parameters")
 }
 
 /// (property, verdict, counterexample length in events).
@@ -41,6 +45,27 @@ pub fn outcome<
         })
         .collect();
     (out.unique_states, props)
+}
+
+/// [`outcome`] with the default options but `strategy`.
+#[allow(dead_code)]
+pub fn outcome_by<
+    M: overlay_models::paint::Painter + overlay_models::check::liveness::LivenessModel,
+>(
+    m: &M,
+    strategy: Strategy,
+) -> (usize, Verdicts) {
+    let opts = CheckOptions {
+        strategy,
+        ..CheckOptions::default()
+    };
+    outcome(m, &opts)
+}
+
+/// The shortest counterexample lengths, in property order.
+#[allow(dead_code)]
+pub fn lengths(props: &Verdicts) -> Vec<Option<usize>> {
+    props.iter().map(|(_, _, l)| *l).collect()
 }
 
 /// Every verdict is the one the model expects.
