@@ -592,18 +592,14 @@ pub fn replay_trace(
     mutation: Mutation,
 ) -> Result<usize, crate::ImplReplayError> {
     use crate::ImplReplayError::{Mismatch as Differs, Unfit};
-    let variant = t
-        .meta("variant")
-        .ok_or_else(|| Unfit("#meta has no `variant`".into()))?;
-    let params = t.params().map_err(Unfit)?;
-    let model = overlay_models::chord::overlay::build(variant, &params).map_err(Unfit)?;
+    let model = crate::trace_model(t, overlay_models::chord::overlay::build)?;
     if model.cfg.variant != Variant::Correct {
         return Err(Unfit(format!(
-            "the Chord implementation follows the correct protocol; this trace is of the {variant} variant"
+            "the Chord implementation follows the correct protocol; this trace is of the {} variant",
+            model.cfg.variant.name()
         )));
     }
-    let path = overlay_models::check::replay::replay_path(&model, t)
-        .map_err(|e| Unfit(format!("the trace does not replay against its model: {e}")))?;
+    let path = crate::trace_path(&model, t)?;
     replay(&model, &path.states, &path.actions, mutation).map_err(|m| Differs(m.to_string()))?;
     Ok(path.actions.len())
 }

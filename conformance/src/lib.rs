@@ -73,6 +73,30 @@ impl std::fmt::Display for ImplReplayError {
     }
 }
 
+/// The model a trace was written from: its `#meta` variant and
+/// parameters, given to the overlay's `build`.
+pub(crate) fn trace_model<M>(
+    t: &trace::Trace,
+    build: impl FnOnce(&str, &overlay_models::check::Params) -> Result<M, String>,
+) -> Result<M, ImplReplayError> {
+    use ImplReplayError::Unfit;
+    let variant = t
+        .meta("variant")
+        .ok_or_else(|| Unfit("#meta has no `variant`".into()))?;
+    let params = t.params().map_err(Unfit)?;
+    build(variant, &params).map_err(Unfit)
+}
+
+/// The trace's states and actions, replayed against its own model.
+pub(crate) fn trace_path<M: overlay_models::check::OverlayModel>(
+    model: &M,
+    t: &trace::Trace,
+) -> Result<overlay_models::check::replay::Replayed<M>, ImplReplayError> {
+    overlay_models::check::replay::replay_path(model, t).map_err(|e| {
+        ImplReplayError::Unfit(format!("the trace does not replay against its model: {e}"))
+    })
+}
+
 /// Replays one trace file against the implementation of the overlay it
 /// names; returns the number of events.
 pub fn replay_against_impl(path: &Path) -> Result<usize, ImplReplayError> {

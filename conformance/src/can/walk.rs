@@ -206,16 +206,11 @@ pub fn replay_trace(
     mutation: Mutation,
 ) -> Result<usize, ImplReplayError> {
     use ImplReplayError::{Mismatch as Differs, Unfit};
-    let variant = t
-        .meta("variant")
-        .ok_or_else(|| Unfit("#meta has no `variant`".into()))?;
-    let params = t.params().map_err(Unfit)?;
-    let model = overlay_models::can::overlay::build(variant, &params).map_err(Unfit)?;
+    let model = crate::trace_model(t, overlay_models::can::overlay::build)?;
     if let Some(why) = unfit_variant(model.cfg.variant) {
         return Err(Unfit(why.into()));
     }
-    let path = overlay_models::check::replay::replay_path(&model, t)
-        .map_err(|e| Unfit(format!("the trace does not replay against its model: {e}")))?;
+    let path = crate::trace_path(&model, t)?;
     if let Some(a) = path.actions.iter().find(|a| !is_churn(a) && !a.is_repair()) {
         return Err(Unfit(format!(
             "`{a}`: probes and gets are not in the refinement (they change no state)"

@@ -56,13 +56,8 @@ pub fn replay_trace(
     mutation: Mutation,
 ) -> Result<usize, ImplReplayError> {
     use ImplReplayError::{Mismatch as Differs, Unfit};
-    let variant = t
-        .meta("variant")
-        .ok_or_else(|| Unfit("#meta has no `variant`".into()))?;
-    let params = t.params().map_err(Unfit)?;
-    let model = overlay_models::kademlia::overlay::build(variant, &params).map_err(Unfit)?;
-    let path = overlay_models::check::replay::replay_path(&model, t)
-        .map_err(|e| Unfit(format!("the trace does not replay against its model: {e}")))?;
+    let model = crate::trace_model(t, overlay_models::kademlia::overlay::build)?;
+    let path = crate::trace_path(&model, t)?;
     for (s, a) in path.states.iter().zip(&path.actions) {
         fits(&model, s, *a).map_err(Unfit)?;
     }

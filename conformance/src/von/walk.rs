@@ -73,14 +73,9 @@ pub fn replay_trace(
     t: &overlay_models::trace::Trace,
     mutation: Mutation,
 ) -> Result<usize, ImplReplayError> {
-    use ImplReplayError::{Mismatch as Differs, Unfit};
-    let variant = t
-        .meta("variant")
-        .ok_or_else(|| Unfit("#meta has no `variant`".into()))?;
-    let params = t.params().map_err(Unfit)?;
-    let model = overlay_models::von::overlay::build(variant, &params).map_err(Unfit)?;
-    let path = overlay_models::check::replay::replay_path(&model, t)
-        .map_err(|e| Unfit(format!("the trace does not replay against its model: {e}")))?;
+    use ImplReplayError::Mismatch as Differs;
+    let model = crate::trace_model(t, overlay_models::von::overlay::build)?;
+    let path = crate::trace_path(&model, t)?;
     let mut h = Harness::new(&model, impl_config(&model, mutation));
     let mut s = path.states[0];
     for (k, a) in path.actions.iter().enumerate() {
