@@ -50,6 +50,20 @@ pub trait Compact<S>: Send + Sync {
     fn encode(&self, s: &S, out: &mut Vec<u8>);
     /// The state encoded by exactly `bytes`.
     fn decode(&self, bytes: &[u8]) -> S;
+
+    /// An optional fast path for the compact engine: the successors of
+    /// the state encoded by `bytes`, computed on encodings. When it
+    /// returns `true` it has appended to `out` the encoding of the
+    /// successor by each action of `Model::actions`, in that order (every
+    /// action's successor exists and is within the model's boundary), and
+    /// pushed each one's end in `out` to `ends`. The default declines
+    /// (`false`, nothing written), and the engine decodes the state, asks
+    /// the model for its actions and successors and encodes them. A model
+    /// that implements it must agree with that path exactly: the engine
+    /// numbers successors by their action's index.
+    fn successors(&self, _bytes: &[u8], _out: &mut Vec<u8>, _ends: &mut Vec<u32>) -> bool {
+        false
+    }
 }
 
 /// The fingerprint of an encoding.

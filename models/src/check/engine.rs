@@ -548,11 +548,23 @@ impl<M: OverlayModel> Engine<'_, M> {
         // this way each miss has a whole parent's work to complete in.
         let mut cur = Pending::default();
         let mut prev = Pending::default();
+        let mut ends = Vec::new();
         for i in lo..hi {
+            cur.clear();
+            if let (Some(c), Some(bytes)) = (self.codec, block.encoding(i)) {
+                ends.clear();
+                if c.successors(bytes, &mut cur.bytes, &mut ends) {
+                    self.fingerprint_fast(&mut cur, &ends);
+                    if i > lo {
+                        self.look_up(&mut prev, &mut part, keep);
+                    }
+                    std::mem::swap(&mut cur, &mut prev);
+                    continue;
+                }
+            }
             let s = block.state(i, self.codec);
             actions.clear();
             m.actions(&s, &mut actions);
-            cur.clear();
             for (index, a) in actions.drain(..).enumerate() {
                 let Some(t) = m.next_state(&s, a) else {
                     continue;
@@ -589,6 +601,21 @@ impl<M: OverlayModel> Engine<'_, M> {
             self.look_up(&mut prev, &mut part, keep);
         }
         part
+    }
+
+    /// Fingerprints the successors the model's fast path wrote into
+    /// `p.bytes` (ending at `ends`, one per action in order) and prefetches
+    /// their slots.
+    fn fingerprint_fast(&self, p: &mut Pending<M::State>, ends: &[u32]) {
+        let mut begin = 0usize;
+        for (index, &end) in ends.iter().enumerate() {
+            let fp = fingerprint(&p.bytes[begin..end as usize]);
+            self.seen.prefetch(fp);
+            let action = u16::try_from(index).expect("at most 65,536 actions per state");
+            p.cands.push(Cand { fp, end, action });
+            begin = end as usize;
+        }
+        p.generated = ends.len() as u32;
     }
 
     /// Moves one parent's successors that are not in the table yet into
@@ -993,12 +1020,22 @@ impl<S: Clone> Block<S> {
 
     fn state(&self, i: usize, codec: Option<&dyn Compact<S>>) -> Cow<'_, S> {
         match self {
-            Block::Bytes { bytes, ends } => {
-                let lo = if i == 0 { 0 } else { ends[i - 1] as usize };
+            Block::Bytes { .. } => {
                 let codec = codec.expect("encoded blocks come with their codec");
-                Cow::Owned(codec.decode(&bytes[lo..ends[i] as usize]))
+                Cow::Owned(codec.decode(self.encoding(i).expect("encoded")))
             }
             Block::States(v) => Cow::Borrowed(&v[i]),
+        }
+    }
+
+    /// The encoding of state `i`, in an encoded block.
+    fn encoding(&self, i: usize) -> Option<&[u8]> {
+        match self {
+            Block::Bytes { bytes, ends } => {
+                let lo = if i == 0 { 0 } else { ends[i - 1] as usize };
+                Some(&bytes[lo..ends[i] as usize])
+            }
+            Block::States(_) => None,
         }
     }
 

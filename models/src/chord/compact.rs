@@ -1,32 +1,37 @@
 //! Chord states bit-packed for the compact engine
 //! ([`crate::check::engine`]).
 //!
-//! With N ≤ 8 identities an identity takes ⌈log2 N⌉ bits and an optional
-//! one ⌈log2 (N+1)⌉ (0 = none, i+1 = n_i). Per node, in identity order:
-//! the successor-list length (⌈log2 (r+1)⌉ bits), the entries, the
-//! predecessor and, in `correct`, the status (2 bits, then the node it
-//! saves). The original variants then give each node's pending
-//! notification. Nothing else varies between states of one model, so the
-//! encoding is injective; at N=4 an `original` state takes at most 6 bytes
-//! (132 as a `State`, whose lists are inline), at N=6, r=3 a `correct` one
-//! at most 15.
+//! The original variants take a fixed-width packing with a fast path for
+//! successors ([`super::packed`]): at N=4 a state takes 6 bytes (132 as a
+//! `State`, whose lists are inline). `correct` takes the variable-width
+//! layout here. With N ≤ 8 identities an identity takes ⌈log2 N⌉ bits and
+//! an optional one ⌈log2 (N+1)⌉ (0 = none, i+1 = n_i). Per node, in
+//! identity order: the successor-list length (⌈log2 (r+1)⌉ bits), the
+//! entries, the predecessor and the status (2 bits, then the node it
+//! saves). Nothing else varies between states of one model, so the
+//! encoding is injective; at N=6, r=3 a state takes at most 15 bytes.
 
-use super::state::{NodeState, PerNode, State, Status};
+use super::packed::Packing;
+use super::state::{NodeState, State, Status};
 use super::{ChordModel, Node, Variant};
 use crate::check::compact::{bits_for, BitReader, BitWriter, Compact};
 
-/// Field widths of one model's encoding.
+/// Field widths of one `correct` model's encoding.
 struct Layout {
     nodes: usize,
     id: u32,
     opt: u32,
     len: u32,
     max_len: usize,
-    status: bool,
-    notify: bool,
 }
 
 impl ChordModel {
+    /// The original variants' fixed-width packing ([`super::packed`]).
+    fn packing(&self) -> Option<Packing> {
+        (self.cfg.variant != Variant::Correct)
+            .then(|| Packing::new(self.cfg.nodes, self.cfg.variant == Variant::OriginalFixed))
+    }
+
     fn layout(&self) -> Layout {
         let n = self.cfg.nodes;
         Layout {
@@ -35,8 +40,6 @@ impl ChordModel {
             opt: bits_for(n),
             len: bits_for(self.cfg.succ_list),
             max_len: self.cfg.succ_list,
-            status: self.cfg.variant == Variant::Correct,
-            notify: self.cfg.variant != Variant::Correct,
         }
     }
 }
@@ -54,11 +57,13 @@ fn get_opt(r: &mut BitReader, bits: u32) -> Option<Node> {
 
 impl Compact<State> for ChordModel {
     fn encode(&self, s: &State, out: &mut Vec<u8>) {
+        if let Some(p) = self.packing() {
+            return p.store(p.pack(s), out);
+        }
         let l = self.layout();
         assert_eq!(s.nodes.len(), l.nodes, "a state of another scope");
-        assert_eq!(
-            s.notify.len(),
-            if l.notify { l.nodes } else { 0 },
+        assert!(
+            s.notify.is_empty(),
             "notifications belong to the original variants"
         );
         let mut w = BitWriter::new(out);
@@ -69,29 +74,25 @@ impl Compact<State> for ChordModel {
                 w.put(u32::from(x), l.id);
             }
             put_opt(&mut w, ns.prdc, l.opt);
-            if l.status {
-                match ns.status {
-                    None => w.put(0, 2),
-                    Some(Status::Stabilizing(p)) => {
-                        w.put(1, 2);
-                        w.put(u32::from(p), l.id);
-                    }
-                    Some(Status::Rectifying(q)) => {
-                        w.put(2, 2);
-                        w.put(u32::from(q), l.id);
-                    }
+            match ns.status {
+                None => w.put(0, 2),
+                Some(Status::Stabilizing(p)) => {
+                    w.put(1, 2);
+                    w.put(u32::from(p), l.id);
                 }
-            } else {
-                assert!(ns.status.is_none(), "statuses belong to `correct`");
+                Some(Status::Rectifying(q)) => {
+                    w.put(2, 2);
+                    w.put(u32::from(q), l.id);
+                }
             }
-        }
-        for &to in &s.notify {
-            put_opt(&mut w, to, l.opt);
         }
         w.finish();
     }
 
     fn decode(&self, bytes: &[u8]) -> State {
+        if let Some(p) = self.packing() {
+            return p.unpack(p.load(bytes));
+        }
         let l = self.layout();
         let mut r = BitReader::new(bytes);
         let nodes = (0..l.nodes)
@@ -99,24 +100,32 @@ impl Compact<State> for ChordModel {
                 let len = r.get(l.len) as usize;
                 let succ = (0..len).map(|_| r.get(l.id) as Node).collect();
                 let prdc = get_opt(&mut r, l.opt);
-                let status = if l.status {
-                    match r.get(2) {
-                        0 => None,
-                        1 => Some(Status::Stabilizing(r.get(l.id) as Node)),
-                        _ => Some(Status::Rectifying(r.get(l.id) as Node)),
-                    }
-                } else {
-                    None
+                let status = match r.get(2) {
+                    0 => None,
+                    1 => Some(Status::Stabilizing(r.get(l.id) as Node)),
+                    _ => Some(Status::Rectifying(r.get(l.id) as Node)),
                 };
                 NodeState { succ, prdc, status }
             })
             .collect();
-        let notify = if l.notify {
-            (0..l.nodes).map(|_| get_opt(&mut r, l.opt)).collect()
-        } else {
-            PerNode::new()
+        State {
+            nodes,
+            notify: Default::default(),
+        }
+    }
+
+    /// The original variants' fast path, unless the search reduces by
+    /// symmetry (successors are then canonicalised, on states) or was
+    /// halted (nothing is within the boundary).
+    fn successors(&self, bytes: &[u8], out: &mut Vec<u8>, ends: &mut Vec<u32>) -> bool {
+        let Some(p) = self.packing() else {
+            return false;
         };
-        State { nodes, notify }
+        if self.symmetry_flag().is_on() || self.halt_flag().is_on() {
+            return false;
+        }
+        p.successors(p.load(bytes), out, ends);
+        true
     }
 }
 
@@ -131,7 +140,7 @@ mod tests {
     fn encoding_round_trips_and_is_injective() {
         for (variant, params, max_bytes) in [
             ("original", vec![("nodes", "4")], 6),
-            ("original-fixed", vec![("nodes", "3")], 4),
+            ("original-fixed", vec![("nodes", "3")], 3),
             ("correct", vec![("nodes", "5"), ("succ-list", "3")], 12),
             (
                 "correct",

@@ -78,6 +78,7 @@ pub mod correct;
 mod itf;
 pub mod original;
 pub mod overlay;
+mod packed;
 mod paint;
 pub mod properties;
 pub mod ring;
