@@ -114,17 +114,18 @@ impl Compact<State> for ChordModel {
         }
     }
 
-    /// The original variants' fast path, unless the search reduces by
-    /// symmetry (successors are then canonicalised, on states) or was
-    /// halted (nothing is within the boundary).
+    /// The original variants' fast path (successors reduced to their
+    /// rotation class's representative when the search reduces), unless
+    /// the search was halted (nothing is within the boundary).
     fn successors(&self, bytes: &[u8], out: &mut Vec<u8>, ends: &mut Vec<u32>) -> bool {
         let Some(p) = self.packing() else {
             return false;
         };
-        if self.symmetry_flag().is_on() || self.halt_flag().is_on() {
+        if self.halt_flag().is_on() {
             return false;
         }
-        p.successors(p.load(bytes), out, ends);
+        let reduce = self.symmetry_flag().is_on();
+        p.successors(p.load(bytes), reduce, out, ends);
         true
     }
 }

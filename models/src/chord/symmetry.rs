@@ -7,6 +7,7 @@
 //! rotation, but that does not matter for verdicts: the classes reached
 //! from the initial class are exactly the classes of reachable states.
 
+use super::packed::Packing;
 use super::ring::Node;
 use super::state::{NodeState, PerNode, State, Status};
 
@@ -32,8 +33,16 @@ pub fn rotate(s: &State, k: usize) -> State {
     State { nodes, notify }
 }
 
-/// The least of the N rotations of `s`.
+/// The representative of `s`'s rotation class: for the original
+/// variants the rotation whose packed word ([`super::packed`]) is least
+/// (the compact engine's fast path reduces successors on words, and both
+/// paths must pick the same representative), for `correct` the least
+/// rotation as a `State`.
 pub fn canonical(s: &State) -> State {
+    if !s.notify.is_empty() {
+        let p = Packing::new(s.nodes.len(), false);
+        return p.unpack(p.canonical(p.pack(s)));
+    }
     (1..s.nodes.len())
         .map(|k| rotate(s, k))
         .fold(*s, |best, x| best.min(x))
