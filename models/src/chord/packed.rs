@@ -161,8 +161,8 @@ impl Packing {
             if f[j][SUCC] != 0 {
                 continue; // a member cannot join
             }
-            for m in 0..n {
-                let ms = f[m][SUCC];
+            for (m, fm) in f.iter().enumerate().take(n) {
+                let ms = fm[SUCC];
                 if ms == 0 || !between(m as Node, j as Node, ms - 1) {
                     continue;
                 }
