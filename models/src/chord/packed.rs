@@ -12,10 +12,15 @@
 //! one-thread search of `original-fixed` N=4 from 0.81 to 1.56–1.60 M states/s
 //! (README, "The checking engine").
 //!
+//! Rotations of the ring work on words too ([`Packing::rotate`]), and the
+//! least rotated word is the original variants' rotation representative
+//! everywhere ([`super::symmetry::canonical`]), so `--symmetry` takes the
+//! fast path as well.
+//!
 //! [`Packing::successors`] restates [`super::original::check`] and
 //! [`super::original::apply`] on fields, and [`super::original::candidates`]'
-//! order; the tests below compare it with them on every reachable state of
-//! both variants at N=3 and on thousands at N=4.
+//! order; the tests below compare it with them, reduced and not, on every
+//! reachable state of both variants at N=3 and on thousands at N=4 and 5.
 
 use super::ring::{between, Node, MAX_NODES};
 use super::state::{NodeState, PerNode, State, SuccList};
