@@ -363,6 +363,25 @@ impl<S> Pending<S> {
     }
 }
 
+/// Per-thread buffers of successor generation, kept across parents.
+struct Scratch<A> {
+    actions: Vec<A>,
+    /// Bytes a state without a codec writes through `Hash`.
+    hash: Vec<u8>,
+    /// Ends of the fast path's successors.
+    ends: Vec<u32>,
+}
+
+impl<A> Default for Scratch<A> {
+    fn default() -> Self {
+        Scratch {
+            actions: Vec::new(),
+            hash: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
 impl<S> Part<S> {
     /// The encoding of candidate `c`.
     fn encoding(&self, c: usize) -> &[u8] {
@@ -532,15 +551,13 @@ impl<M: OverlayModel> Engine<'_, M> {
         hi: usize,
         keep: bool,
     ) -> Part<M::State> {
-        let m = self.m;
         let mut part = Part {
             parents: Vec::with_capacity(hi - lo),
             cands: Vec::new(),
             bytes: Vec::new(),
             states: Vec::new(),
         };
-        let mut actions = Vec::new();
-        let mut scratch = Vec::new();
+        let mut scratch = Scratch::default();
         // Software pipelining: parent i's successors are generated,
         // fingerprinted and their table slots prefetched while parent
         // i-1's, generated one round earlier, are looked up. The lookups
@@ -548,50 +565,9 @@ impl<M: OverlayModel> Engine<'_, M> {
         // this way each miss has a whole parent's work to complete in.
         let mut cur = Pending::default();
         let mut prev = Pending::default();
-        let mut ends = Vec::new();
         for i in lo..hi {
             cur.clear();
-            if let (Some(c), Some(bytes)) = (self.codec, block.encoding(i)) {
-                ends.clear();
-                if c.successors(bytes, &mut cur.bytes, &mut ends) {
-                    self.fingerprint_fast(&mut cur, &ends);
-                    if i > lo {
-                        self.look_up(&mut prev, &mut part, keep);
-                    }
-                    std::mem::swap(&mut cur, &mut prev);
-                    continue;
-                }
-            }
-            let s = block.state(i, self.codec);
-            actions.clear();
-            m.actions(&s, &mut actions);
-            for (index, a) in actions.drain(..).enumerate() {
-                let Some(t) = m.next_state(&s, a) else {
-                    continue;
-                };
-                if !m.within_boundary(&t) {
-                    continue;
-                }
-                cur.generated += 1;
-                let action = u16::try_from(index).expect("at most 65,536 actions per state");
-                let fp = match self.codec {
-                    Some(c) => {
-                        let at = cur.bytes.len();
-                        c.encode(&t, &mut cur.bytes);
-                        fingerprint(&cur.bytes[at..])
-                    }
-                    None => fingerprint_hash(&t, &mut scratch),
-                };
-                self.seen.prefetch(fp);
-                cur.cands.push(Cand {
-                    fp,
-                    end: cur.bytes.len() as u32,
-                    action,
-                });
-                if keep && self.codec.is_none() {
-                    cur.states.push(t);
-                }
-            }
+            self.generate(block, i, keep, &mut cur, &mut scratch);
             if i > lo {
                 self.look_up(&mut prev, &mut part, keep);
             }
@@ -603,19 +579,64 @@ impl<M: OverlayModel> Engine<'_, M> {
         part
     }
 
-    /// Fingerprints the successors the model's fast path wrote into
-    /// `p.bytes` (ending at `ends`, one per action in order) and prefetches
-    /// their slots.
-    fn fingerprint_fast(&self, p: &mut Pending<M::State>, ends: &[u32]) {
-        let mut begin = 0usize;
-        for (index, &end) in ends.iter().enumerate() {
-            let fp = fingerprint(&p.bytes[begin..end as usize]);
-            self.seen.prefetch(fp);
-            let action = u16::try_from(index).expect("at most 65,536 actions per state");
-            p.cands.push(Cand { fp, end, action });
-            begin = end as usize;
+    /// Parent `i`'s successors into `p`, fingerprinted, their slots
+    /// prefetched: through the model's fast path on encodings when it
+    /// offers one ([`Compact::successors`]), else by decoding the parent
+    /// and asking the model.
+    fn generate(
+        &self,
+        block: &Block<M::State>,
+        i: usize,
+        keep: bool,
+        p: &mut Pending<M::State>,
+        scratch: &mut Scratch<M::Action>,
+    ) {
+        if let (Some(c), Some(bytes)) = (self.codec, block.encoding(i)) {
+            scratch.ends.clear();
+            if c.successors(bytes, &mut p.bytes, &mut scratch.ends) {
+                let mut begin = 0usize;
+                for (index, &end) in scratch.ends.iter().enumerate() {
+                    let fp = fingerprint(&p.bytes[begin..end as usize]);
+                    self.seen.prefetch(fp);
+                    let action = u16::try_from(index).expect("at most 65,536 actions per state");
+                    p.cands.push(Cand { fp, end, action });
+                    begin = end as usize;
+                }
+                p.generated = scratch.ends.len() as u32;
+                return;
+            }
         }
-        p.generated = ends.len() as u32;
+        let m = self.m;
+        let s = block.state(i, self.codec);
+        scratch.actions.clear();
+        m.actions(&s, &mut scratch.actions);
+        for (index, a) in scratch.actions.drain(..).enumerate() {
+            let Some(t) = m.next_state(&s, a) else {
+                continue;
+            };
+            if !m.within_boundary(&t) {
+                continue;
+            }
+            p.generated += 1;
+            let action = u16::try_from(index).expect("at most 65,536 actions per state");
+            let fp = match self.codec {
+                Some(c) => {
+                    let at = p.bytes.len();
+                    c.encode(&t, &mut p.bytes);
+                    fingerprint(&p.bytes[at..])
+                }
+                None => fingerprint_hash(&t, &mut scratch.hash),
+            };
+            self.seen.prefetch(fp);
+            p.cands.push(Cand {
+                fp,
+                end: p.bytes.len() as u32,
+                action,
+            });
+            if keep && self.codec.is_none() {
+                p.states.push(t);
+            }
+        }
     }
 
     /// Moves one parent's successors that are not in the table yet into
