@@ -597,12 +597,9 @@ impl<M: OverlayModel> Engine<'_, M> {
                 let mut begin = 0usize;
                 for (index, &end) in scratch.ends.iter().enumerate() {
                     let fp = fingerprint(&p.bytes[begin..end as usize]);
-                    self.seen.prefetch(fp);
-                    let action = u16::try_from(index).expect("at most 65,536 actions per state");
-                    p.cands.push(Cand { fp, end, action });
+                    self.candidate(p, fp, end, index);
                     begin = end as usize;
                 }
-                p.generated = scratch.ends.len() as u32;
                 return;
             }
         }
@@ -617,8 +614,6 @@ impl<M: OverlayModel> Engine<'_, M> {
             if !m.within_boundary(&t) {
                 continue;
             }
-            p.generated += 1;
-            let action = u16::try_from(index).expect("at most 65,536 actions per state");
             let fp = match self.codec {
                 Some(c) => {
                     let at = p.bytes.len();
@@ -627,16 +622,20 @@ impl<M: OverlayModel> Engine<'_, M> {
                 }
                 None => fingerprint_hash(&t, &mut scratch.hash),
             };
-            self.seen.prefetch(fp);
-            p.cands.push(Cand {
-                fp,
-                end: p.bytes.len() as u32,
-                action,
-            });
+            self.candidate(p, fp, p.bytes.len() as u32, index);
             if keep && self.codec.is_none() {
                 p.states.push(t);
             }
         }
+    }
+
+    /// Notes a successor of `p`'s parent, by the action at `index`, whose
+    /// encoding (if any) ends at `end` in `p.bytes`; prefetches its slot.
+    fn candidate(&self, p: &mut Pending<M::State>, fp: u64, end: u32, index: usize) {
+        self.seen.prefetch(fp);
+        let action = u16::try_from(index).expect("at most 65,536 actions per state");
+        p.cands.push(Cand { fp, end, action });
+        p.generated += 1;
     }
 
     /// Moves one parent's successors that are not in the table yet into
